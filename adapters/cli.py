@@ -1,0 +1,122 @@
+"""The ``helpline`` command.
+
+``helpline run``            start everything enabled in the configuration
+``helpline db upgrade``     apply database migrations
+``helpline db current``     show the database's schema revision
+``helpline chat``           talk to the bot in the terminal
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from conversations.errors import StoreError
+from core.logs import configure_logging
+from core.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("helpline")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``helpline`` command; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"helpline: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.logging.level, settings.logging.json_format)
+    try:
+        return int(args.handler(settings, args) or 0)
+    except StoreError as exc:
+        print(f"helpline: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="helpline", description="Customer support for crypto exchanges.")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="start the HTTP server, dispatcher and enabled channels")
+    run.set_defaults(handler=_run)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="apply every pending migration").set_defaults(handler=_db_upgrade)
+    db_commands.add_parser("current", help="show the schema revision").set_defaults(handler=_db_current)
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--session", help="continue a web chat session id (default: a new one)")
+    chat.set_defaults(handler=_chat)
+    return parser
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.runtime import serve
+
+    _run_async(serve(settings))
+    return 0
+
+
+def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from conversations.database import Database
+    from conversations.migrate import current_revision, head_revision, upgrade
+
+    async def go() -> None:
+        db = Database(settings.database.url)
+        try:
+            before = await current_revision(db)
+            await upgrade(db)
+            print(f"database {db.safe_url}: {before or 'empty'} -> {head_revision()}")
+        finally:
+            await db.dispose()
+
+    _run_async(go())
+    return 0
+
+
+def _db_current(settings: Settings, args: argparse.Namespace) -> int:
+    from conversations.database import Database
+    from conversations.migrate import current_revision, head_revision
+
+    async def go() -> None:
+        db = Database(settings.database.url)
+        try:
+            current = await current_revision(db)
+            state = "up to date" if current == head_revision() else f"needs upgrade to {head_revision()}"
+            print(f"database {db.safe_url}: {current or 'empty'} ({state})")
+        finally:
+            await db.dispose()
+
+    _run_async(go())
+    return 0
+
+
+def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.terminal_chat import chat
+
+    _run_async(chat(settings, args.session))
+    return 0
+
+
+def _run_async(coro: object) -> None:
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional (not on every platform)
+        asyncio.run(coro)  # type: ignore[arg-type]
+    else:
+        uvloop.run(coro)  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

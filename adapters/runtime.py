@@ -1,0 +1,159 @@
+"""The composition root: picks the store, engine and channels from settings and runs them.
+
+``helpline run`` calls :func:`serve`; tests and benchmarks use :func:`open_runtime` to get
+the same parts without the HTTP server's socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Generator, Iterable
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from adapters.http_app import build_app
+from adapters.webchat_channel import WebchatChannel
+from conversations.database import Database
+from conversations.errors import SchemaOutdated
+from conversations.migrate import current_revision, head_revision, upgrade
+from core.channels import Channel
+from core.dispatcher import Dispatcher
+from core.engine.base import Engine
+from core.engine.basic import BasicEngine
+from core.faults import FaultPoints
+from core.pipeline import Pipeline
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Runtime:
+    """Every running part of one Helpline process."""
+
+    settings: Settings
+    db: Database
+    engine: Engine
+    pipeline: Pipeline
+    dispatcher: Dispatcher
+    channels: dict[str, Channel]
+    app: Starlette
+
+
+async def open_database(settings: Settings) -> Database:
+    """Connect, and bring an SQLite database up to date (PostgreSQL is upgraded explicitly).
+
+    Raises:
+        SchemaOutdated: A PostgreSQL database needs ``helpline db upgrade``.
+    """
+    db = Database(settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo)
+    current, head = await current_revision(db), head_revision()
+    if current != head:
+        if not db.is_sqlite:
+            await db.dispose()
+            raise SchemaOutdated(
+                f"the database at {db.safe_url} is at schema {current or 'empty'}, this Helpline needs "
+                f"{head}: run `helpline db upgrade` first"
+            )
+        log.info("upgrading the SQLite database %s from %s to %s", db.safe_url, current or "empty", head)
+        await upgrade(db)
+    return db
+
+
+def build_engine(settings: Settings) -> Engine:
+    """The dialogue engine for these settings."""
+    return BasicEngine(settings.brand.name, settings.engine.default_language)
+
+
+def build_channels(settings: Settings, db: Database) -> dict[str, Channel]:
+    """Every channel that is enabled and has its credentials; one log line for each skipped."""
+    channels: dict[str, Channel] = {}
+    if settings.webchat.enabled:
+        channels["webchat"] = WebchatChannel(db, settings.webchat, settings.http.max_body_bytes)
+    else:
+        log.info("webchat: disabled (HELPLINE_WEBCHAT__ENABLED=false)")
+    return channels
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Build and start every part but the HTTP server; stop them on exit."""
+    db = await open_database(settings)
+    faults = FaultPoints(settings.faults)
+    channels = build_channels(settings, db)
+    engine = build_engine(settings)
+    dispatcher = Dispatcher(db, channels, settings.dispatcher, faults)
+    pipeline = Pipeline(db, engine, on_committed=dispatcher.wake, faults=faults)
+    routes = [route for channel in channels.values() for route in _routes(channel)]
+    app = build_app(db, routes, list(channels))
+    started: list[Channel] = []
+    try:
+        for name, channel in channels.items():
+            await channel.start(pipeline)
+            started.append(channel)
+            log.info("%s: started", name)
+        yield Runtime(settings, db, engine, pipeline, dispatcher, channels, app)
+    finally:
+        for channel in reversed(started):
+            await channel.stop()
+        await db.dispose()
+
+
+def _routes(channel: Channel) -> Iterable[BaseRoute]:
+    routes = getattr(channel, "routes", None)
+    return routes() if callable(routes) else ()
+
+
+class _Server(uvicorn.Server):
+    # Helpline owns the signals: it stops the dispatcher and the channels too.
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+async def serve(settings: Settings) -> None:
+    """Run Helpline until SIGINT or SIGTERM: HTTP server, dispatcher and every channel."""
+    async with open_runtime(settings) as runtime:
+        config = uvicorn.Config(
+            runtime.app,
+            host=settings.http.host,
+            port=settings.http.port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+        )
+        server = _Server(config)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+
+        async def until_stopped() -> None:
+            await stop.wait()
+            log.info("stopping: finishing the work in hand")
+            server.should_exit = True
+            runtime.dispatcher.stop()
+
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(server.serve())
+            tasks.create_task(runtime.dispatcher.run())
+            tasks.create_task(until_stopped())
+            await _announce(server, settings)
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+async def _announce(server: uvicorn.Server, settings: Settings) -> None:
+    while not server.started and not server.should_exit:
+        await asyncio.sleep(0.05)
+    if server.started:
+        base = f"http://{settings.http.host}:{settings.http.port}"
+        log.info("Helpline is running: web chat at %s/chat, health at %s/healthz", base, base)

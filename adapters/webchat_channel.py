@@ -1,0 +1,207 @@
+"""The built-in web chat: a JSON API and a page at ``/chat``.
+
+``POST /api/chat/messages`` takes ``{"session_id", "message_id", "text"}`` (or ``"action"``
+for a button press) and answers with this turn's replies; repeating a ``message_id``
+returns the same replies and stores nothing new. ``GET /api/chat/messages?session_id=S``
+lists every bot and agent message of the session; ``after=ID`` and ``wait=SECONDS`` make
+it a long poll that returns as soon as a later message (an agent's reply, a survey) is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from conversations import repository as repo
+from conversations.database import Database
+from conversations.errors import StoreUnavailable
+from conversations.values import InboundMessage, OutboundMessage, Sender, Surface
+from core.channels import Channel, Inbox
+from core.settings import WebchatSettings
+
+log = logging.getLogger(__name__)
+NAME = "webchat"
+PAGE = Path(__file__).with_name("webchat") / "chat.html"
+
+
+class ChatPost(BaseModel):
+    """The body of ``POST /api/chat/messages``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    session_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    message_id: str = Field(min_length=1, max_length=128)
+    text: str | None = None
+    action: str | None = Field(default=None, min_length=1, max_length=255)
+
+    @model_validator(mode="after")
+    def _text_or_action(self) -> ChatPost:
+        if (self.text is None) == (self.action is None):
+            raise ValueError("give exactly one of 'text' or 'action'")
+        return self
+
+
+class SessionHub:
+    """Wakes the long polls of a session when a message is delivered to it."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, asyncio.Event] = {}
+
+    def notify(self, session_id: str) -> None:
+        """A message was delivered to ``session_id``."""
+        event = self._events.pop(session_id, None)
+        if event is not None:
+            event.set()
+
+    async def wait(self, session_id: str, timeout: float) -> None:
+        """Return when ``session_id`` gets a message, or after ``timeout`` seconds."""
+        event = self._events.setdefault(session_id, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            if self._events.get(session_id) is event:
+                del self._events[session_id]
+
+
+class WebchatChannel(Channel):
+    """The web chat channel: receives over HTTP; "sending" makes a reply visible to the page."""
+
+    name = NAME
+
+    def __init__(self, db: Database, settings: WebchatSettings, max_body_bytes: int = 65536) -> None:
+        self._db = db
+        self._settings = settings
+        self._max_body = max_body_bytes
+        self._inbox: Inbox | None = None
+        self.hub = SessionHub()
+
+    async def start(self, inbox: Inbox) -> None:
+        """Accept messages from the HTTP routes."""
+        self._inbox = inbox
+
+    async def stop(self) -> None:
+        """Refuse further messages."""
+        self._inbox = None
+
+    async def send(self, message: OutboundMessage) -> str:
+        """Deliver to the browser: the message is stored, so waking its long polls is enough."""
+        self.hub.notify(message.thread_key)
+        return f"webchat-{message.message_id}"
+
+    def routes(self) -> list[BaseRoute]:
+        """The page and the JSON API."""
+        return [
+            Route("/chat", self._page, methods=["GET"]),
+            Route("/api/chat/messages", self._post, methods=["POST"]),
+            Route("/api/chat/messages", self._list, methods=["GET"]),
+        ]
+
+    async def _page(self, request: Request) -> Response:
+        return FileResponse(PAGE, media_type="text/html; charset=utf-8")
+
+    async def _post(self, request: Request) -> Response:
+        if self._inbox is None:
+            return error(503, "unavailable", "the web chat is not running; try again shortly")
+        body = await read_limited(request, self._max_body)
+        if body is None:
+            return error(413, "too_large", f"the request body is larger than {self._max_body} bytes")
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return error(400, "invalid_json", "the body is not valid JSON")
+        try:
+            post = ChatPost.model_validate(data)
+        except ValidationError as exc:
+            return error(422, "invalid_request", _describe(exc))
+        if post.text is not None and len(post.text) > self._settings.max_text_chars:
+            return error(
+                413, "text_too_long", f"text is limited to {self._settings.max_text_chars} characters"
+            )
+        message = InboundMessage(
+            channel=NAME,
+            thread_key=post.session_id,
+            external_id=f"{post.session_id}:{post.message_id}",
+            sender=Sender(external_id=post.session_id),
+            text=post.text or "",
+            action=post.action,
+            surface=Surface.PRIVATE,
+        )
+        try:
+            result = await self._inbox.receive(message)
+        except StoreUnavailable:
+            log.warning("web chat message %s not stored: database unavailable", message.external_id)
+            return error(503, "unavailable", "we could not store your message; please send it again")
+        replies = [
+            {"id": r.id, "text": r.text, "buttons": [{"label": lb, "action": ac} for lb, ac in r.buttons]}
+            for r in result.replies
+        ]
+        return json_response(200, {"replies": replies, "duplicate": result.duplicate})
+
+    async def _list(self, request: Request) -> Response:
+        session_id = request.query_params.get("session_id", "")
+        if not session_id or len(session_id) > 128:
+            return error(422, "invalid_request", "session_id is required (at most 128 characters)")
+        try:
+            after = int(request.query_params.get("after", "0"))
+            wait = min(float(request.query_params.get("wait", "0")), self._settings.max_wait_seconds)
+        except ValueError:
+            return error(422, "invalid_request", "after must be an integer and wait a number of seconds")
+        messages = await self._outbound(session_id, after)
+        if not messages and wait > 0:
+            await self.hub.wait(session_id, wait)
+            messages = await self._outbound(session_id, after)
+        return json_response(200, {"messages": messages})
+
+    async def _outbound(self, session_id: str, after: int) -> list[dict[str, Any]]:
+        async with self._db.reader() as session:
+            stored = await repo.outbound_messages(session, NAME, session_id, after_id=after)
+        return [
+            {
+                "id": m.id,
+                "text": m.text,
+                "buttons": [{"label": b.label, "action": b.action} for b in m.buttons],
+                "created_at": m.created_at.isoformat(),
+            }
+            for m in stored
+        ]
+
+
+async def read_limited(request: Request, limit: int) -> bytes | None:
+    """Read the body, or ``None`` as soon as it exceeds ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def json_response(status: int, content: Any) -> Response:
+    """A JSON response serialised with orjson."""
+    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
+
+
+def error(status: int, code: str, message: str) -> Response:
+    """A JSON error body: ``{"error": {"code", "message"}}``."""
+    return json_response(status, {"error": {"code": code, "message": message}})
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for item in exc.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "body"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)

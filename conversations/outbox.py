@@ -1,0 +1,192 @@
+"""Outbox queries: claim due deliveries, record their outcome, report the backlog.
+
+A claim is a lease: rows move to ``sending`` with ``claimed_until`` set, in one statement,
+so two dispatchers never take the same row (PostgreSQL: ``FOR UPDATE SKIP LOCKED``). A
+dispatcher that dies leaves its lease to expire and the row is claimed again. Only the
+oldest undelivered message of a conversation is claimable, so replies arrive in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from conversations.tables import Conversation, Message, OutboxEntry
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    """A claimed outbox row with what the channel needs to send it."""
+
+    outbox_id: int
+    attempts: int
+    message_id: int
+    conversation_id: int
+    channel: str
+    thread_key: str
+    surface: str
+    text: str
+    buttons: tuple[tuple[str, str], ...]
+    author: str
+    reply_to_external_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """The result of one send attempt."""
+
+    outbox_id: int
+    message_id: int
+    external_id: str | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Undelivered messages and the age of the oldest, for health and metrics."""
+
+    pending: int
+    failed: int
+    oldest_created_at: datetime | None
+
+
+async def claim(
+    session: AsyncSession, channels: Sequence[str], now: datetime, lease: timedelta, limit: int
+) -> list[ClaimedDelivery]:
+    """Lease up to ``limit`` due deliveries on the given channels."""
+    if not channels:
+        return []
+    earlier = aliased(OutboxEntry)
+    due = (
+        select(OutboxEntry.id)
+        .where(
+            OutboxEntry.channel.in_(channels),
+            or_(
+                and_(OutboxEntry.status == PENDING, OutboxEntry.next_attempt_at <= now),
+                and_(OutboxEntry.status == SENDING, OutboxEntry.claimed_until < now),
+            ),
+            ~exists().where(
+                earlier.conversation_id == OutboxEntry.conversation_id,
+                earlier.id < OutboxEntry.id,
+                earlier.status.in_((PENDING, SENDING)),
+            ),
+        )
+        .order_by(OutboxEntry.id)
+        .limit(limit)
+    )
+    if session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = await session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.id.in_(due.scalar_subquery()))
+        .values(status=SENDING, attempts=OutboxEntry.attempts + 1, claimed_until=now + lease)
+        .returning(OutboxEntry.id, OutboxEntry.attempts, OutboxEntry.message_id)
+    )
+    leases = {row.message_id: (row.id, row.attempts) for row in claimed}
+    if not leases:
+        return []
+    rows = await session.execute(
+        select(
+            Message.id,
+            Message.conversation_id,
+            Message.text,
+            Message.buttons,
+            Message.author,
+            Message.reply_to_external_id,
+            Conversation.channel,
+            Conversation.thread_key,
+            Conversation.surface,
+        )
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.id.in_(leases))
+        .order_by(Message.id)
+    )
+    return [_claimed(row, *leases[row.id]) for row in rows]
+
+
+def _claimed(row: Any, outbox_id: int, attempts: int) -> ClaimedDelivery:
+    return ClaimedDelivery(
+        outbox_id=outbox_id,
+        attempts=attempts,
+        message_id=row.id,
+        conversation_id=row.conversation_id,
+        channel=row.channel,
+        thread_key=row.thread_key,
+        surface=row.surface,
+        text=row.text,
+        buttons=tuple((b["label"], b["action"]) for b in row.buttons or ()),
+        author=row.author,
+        reply_to_external_id=row.reply_to_external_id,
+    )
+
+
+async def record(session: AsyncSession, outcomes: Sequence[DeliveryOutcome], now: datetime) -> None:
+    """Store the outcome of each attempt: sent, to be retried, or failed for good."""
+    for outcome in outcomes:
+        if outcome.external_id is not None:
+            values: dict[str, Any] = {
+                "status": SENT,
+                "external_id": outcome.external_id,
+                "sent_at": now,
+                "claimed_until": None,
+                "last_error": None,
+            }
+            await session.execute(
+                update(Message)
+                .where(Message.id == outcome.message_id)
+                .values(external_id=outcome.external_id, sent_at=now)
+            )
+        elif outcome.retry_at is not None:
+            values = {
+                "status": PENDING,
+                "next_attempt_at": outcome.retry_at,
+                "claimed_until": None,
+                "last_error": outcome.error,
+            }
+        else:
+            values = {"status": FAILED, "claimed_until": None, "last_error": outcome.error}
+        await session.execute(update(OutboxEntry).where(OutboxEntry.id == outcome.outbox_id).values(**values))
+
+
+async def release(session: AsyncSession, outbox_ids: Sequence[int]) -> None:
+    """Give back claimed rows untried (shutdown): the attempt is not counted."""
+    if outbox_ids:
+        await session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(outbox_ids), OutboxEntry.status == SENDING)
+            .values(status=PENDING, attempts=OutboxEntry.attempts - 1, claimed_until=None)
+        )
+
+
+async def backlog(session: AsyncSession) -> Backlog:
+    """Count undelivered and failed messages."""
+    result = await session.execute(
+        select(
+            func.count().filter(OutboxEntry.status.in_((PENDING, SENDING))),
+            func.count().filter(OutboxEntry.status == FAILED),
+            func.min(OutboxEntry.created_at).filter(OutboxEntry.status.in_((PENDING, SENDING))),
+        )
+    )
+    pending, failed, oldest = result.one()
+    return Backlog(pending=pending or 0, failed=failed or 0, oldest_created_at=oldest)
+
+
+async def next_due(session: AsyncSession, channels: Sequence[str]) -> datetime | None:
+    """When the next pending delivery on these channels becomes due."""
+    return await session.scalar(
+        select(func.min(OutboxEntry.next_attempt_at)).where(
+            OutboxEntry.status == PENDING, OutboxEntry.channel.in_(channels)
+        )
+    )

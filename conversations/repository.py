@@ -1,0 +1,322 @@
+"""Queries of the conversation pipeline, written once for SQLite and PostgreSQL.
+
+Every insert that a redelivery or a concurrent process could repeat uses the database's
+``INSERT ... ON CONFLICT DO NOTHING`` on a unique key, never a check-then-insert race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Insert, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.tables import Base, Contact, Conversation, Identity, Message, OutboxEntry
+from conversations.values import Author, Button, Direction, InboundMessage
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    """A conversation's row as the pipeline and the engine see it."""
+
+    id: int
+    channel: str
+    thread_key: str
+    surface: str
+    contact_id: int
+    language: str | None
+    status: str
+    bot_state: Mapping[str, Any]
+    slots: Mapping[str, Any]
+    ticket_id: int | None
+    assigned_agent_id: int | None
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReply:
+    """An outbound message as stored."""
+
+    id: int
+    text: str
+    buttons: tuple[Button, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewReply:
+    """An outbound message to store and queue for delivery."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    author: Author = Author.BOT
+    agent_id: int | None = None
+
+
+def insert_ignoring_conflicts(session: AsyncSession, table: type[Base]) -> Insert:
+    """An INSERT that skips rows hitting a unique constraint, in the session's dialect."""
+    if session.bind.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+async def contact_for(session: AsyncSession, message: InboundMessage, now: datetime) -> int:
+    """Return the contact behind the sender's channel identity, creating both on first contact."""
+    sender = message.sender
+    found = await session.scalar(
+        select(Identity.contact_id).where(
+            Identity.channel == message.channel, Identity.external_id == sender.external_id
+        )
+    )
+    if found is not None:
+        return found
+    contact_id = await session.scalar(
+        Contact.__table__.insert()
+        .values(display_name=sender.display_name, language=sender.language_hint, created_at=now)
+        .returning(Contact.id)
+    )
+    assert contact_id is not None
+    claimed = await session.scalar(
+        insert_ignoring_conflicts(session, Identity)
+        .values(
+            contact_id=contact_id,
+            channel=message.channel,
+            external_id=sender.external_id,
+            handle=sender.handle,
+            display_name=sender.display_name,
+            created_at=now,
+        )
+        .returning(Identity.contact_id)
+    )
+    if claimed is not None:
+        return claimed
+    # Another process created the identity first: use its contact, drop ours.
+    await session.execute(delete(Contact).where(Contact.id == contact_id))
+    existing = await session.scalar(
+        select(Identity.contact_id).where(
+            Identity.channel == message.channel, Identity.external_id == sender.external_id
+        )
+    )
+    assert existing is not None
+    return existing
+
+
+async def conversation_for(
+    session: AsyncSession, message: InboundMessage, contact_id: int, now: datetime
+) -> ConversationRecord:
+    """Return the conversation of the message's thread, creating it on the first message."""
+    row = await _load_conversation(session, message.channel, message.thread_key)
+    if row is not None:
+        return _record(row, created=False)
+    inserted = await session.scalar(
+        insert_ignoring_conflicts(session, Conversation)
+        .values(
+            channel=message.channel,
+            thread_key=message.thread_key,
+            surface=message.surface.value,
+            contact_id=contact_id,
+            language=message.sender.language_hint,
+            status="bot",
+            bot_state={},
+            slots={},
+            created_at=now,
+            last_message_at=now,
+        )
+        .returning(Conversation.id)
+    )
+    row = await _load_conversation(session, message.channel, message.thread_key)
+    assert row is not None
+    return _record(row, created=inserted is not None)
+
+
+async def _load_conversation(session: AsyncSession, channel: str, thread_key: str) -> Any:
+    result = await session.execute(
+        select(
+            Conversation.id,
+            Conversation.channel,
+            Conversation.thread_key,
+            Conversation.surface,
+            Conversation.contact_id,
+            Conversation.language,
+            Conversation.status,
+            Conversation.bot_state,
+            Conversation.slots,
+            Conversation.ticket_id,
+            Conversation.assigned_agent_id,
+        ).where(Conversation.channel == channel, Conversation.thread_key == thread_key)
+    )
+    return result.first()
+
+
+def _record(row: Any, *, created: bool) -> ConversationRecord:
+    return ConversationRecord(
+        id=row.id,
+        channel=row.channel,
+        thread_key=row.thread_key,
+        surface=row.surface,
+        contact_id=row.contact_id,
+        language=row.language,
+        status=row.status,
+        bot_state=row.bot_state or {},
+        slots=row.slots or {},
+        ticket_id=row.ticket_id,
+        assigned_agent_id=row.assigned_agent_id,
+        created=created,
+    )
+
+
+async def insert_inbound(
+    session: AsyncSession, conversation_id: int, message: InboundMessage, text: str, now: datetime
+) -> int | None:
+    """Store an inbound message; ``None`` when this platform message was stored before."""
+    edit_of_id = None
+    if message.edit_of_external_id is not None:
+        edit_of_id = await inbound_id(session, message.channel, message.edit_of_external_id)
+    return await session.scalar(
+        insert_ignoring_conflicts(session, Message)
+        .values(
+            conversation_id=conversation_id,
+            channel=message.channel,
+            direction=Direction.IN.value,
+            author=Author.CUSTOMER.value,
+            text=text,
+            action=message.action,
+            buttons=[],
+            attachments=[_attachment(a) for a in message.attachments],
+            external_id=message.external_id,
+            reply_to_external_id=message.reply_to_external_id,
+            edit_of_id=edit_of_id,
+            internal=False,
+            raw=dict(message.raw) if message.raw is not None else None,
+            sent_at=message.sent_at,
+            created_at=now,
+        )
+        .returning(Message.id)
+    )
+
+
+def _attachment(attachment: Any) -> dict[str, Any]:
+    return {
+        "kind": attachment.kind,
+        "file_id": attachment.file_id,
+        "name": attachment.name,
+        "mime_type": attachment.mime_type,
+        "size": attachment.size,
+    }
+
+
+async def inbound_id(session: AsyncSession, channel: str, external_id: str) -> int | None:
+    """Our id of an inbound platform message, if stored."""
+    return await session.scalar(
+        select(Message.id).where(
+            Message.channel == channel,
+            Message.direction == Direction.IN.value,
+            Message.external_id == external_id,
+        )
+    )
+
+
+async def replies_to(session: AsyncSession, message_id: int) -> list[StoredReply]:
+    """The replies stored for an inbound message, in order."""
+    result = await session.execute(
+        select(Message.id, Message.text, Message.buttons, Message.created_at)
+        .where(Message.in_reply_to_id == message_id, Message.direction == Direction.OUT.value)
+        .order_by(Message.id)
+    )
+    return [_stored(row) for row in result]
+
+
+def _stored(row: Any) -> StoredReply:
+    return StoredReply(
+        id=row.id,
+        text=row.text,
+        buttons=tuple(Button(b["label"], b["action"]) for b in row.buttons or ()),
+        created_at=row.created_at,
+    )
+
+
+async def add_replies(
+    session: AsyncSession,
+    conversation: ConversationRecord,
+    replies: Sequence[NewReply],
+    now: datetime,
+    *,
+    in_reply_to_id: int | None = None,
+    reply_to_external_id: str | None = None,
+) -> list[StoredReply]:
+    """Store outbound messages and queue each in the outbox, in the caller's transaction."""
+    stored: list[StoredReply] = []
+    for reply in replies:
+        buttons = [{"label": b.label, "action": b.action} for b in reply.buttons]
+        message_id = await session.scalar(
+            Message.__table__.insert()
+            .values(
+                conversation_id=conversation.id,
+                channel=conversation.channel,
+                direction=Direction.OUT.value,
+                author=reply.author.value,
+                agent_id=reply.agent_id,
+                text=reply.text,
+                buttons=buttons,
+                attachments=[],
+                reply_to_external_id=reply_to_external_id,
+                in_reply_to_id=in_reply_to_id,
+                internal=False,
+                created_at=now,
+            )
+            .returning(Message.id)
+        )
+        assert message_id is not None
+        stored.append(StoredReply(message_id, reply.text, reply.buttons, now))
+    if stored:
+        await session.execute(
+            OutboxEntry.__table__.insert(),
+            [
+                {
+                    "message_id": s.id,
+                    "conversation_id": conversation.id,
+                    "channel": conversation.channel,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for s in stored
+            ],
+        )
+    return stored
+
+
+async def update_conversation(
+    session: AsyncSession, conversation_id: int, now: datetime, **changes: Any
+) -> None:
+    """Record the engine's changes to a conversation and its last activity."""
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(last_message_at=now, **changes)
+    )
+
+
+async def outbound_messages(
+    session: AsyncSession, channel: str, thread_key: str, *, after_id: int = 0, limit: int = 500
+) -> list[StoredReply]:
+    """Bot and agent messages of a thread (not internal notes), oldest first."""
+    result = await session.execute(
+        select(Message.id, Message.text, Message.buttons, Message.created_at)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Conversation.channel == channel,
+            Conversation.thread_key == thread_key,
+            Message.direction == Direction.OUT.value,
+            Message.internal.is_(False),
+            Message.id > after_id,
+        )
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    return [_stored(row) for row in result]

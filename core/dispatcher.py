@@ -1,0 +1,168 @@
+"""The dispatcher: delivers queued replies from the outbox, with retries and backoff.
+
+Each round leases a batch of due deliveries, sends them (one conversation's messages in
+order, different conversations concurrently) and records every outcome. Failures are
+retried with exponential backoff and jitter, or after the platform's ``retry_after``;
+a rejected message or one that used up its attempts is marked failed for an agent to see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from conversations import outbox
+from conversations.database import Database
+from conversations.errors import StoreUnavailable
+from conversations.values import Author, Button, OutboundMessage, Surface
+from core.channels import Channel, ChannelError, DeliveryRejected
+from core.faults import FaultPoints
+from core.pipeline import utcnow
+from core.settings import DispatcherSettings
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    """Sends what the outbox holds through the running channels.
+
+    Args:
+        db: The store.
+        channels: Running channels by name; deliveries for other channels wait.
+        settings: Batch size, leases, retry policy.
+        faults: Crash points for fault-injection tests.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        channels: Mapping[str, Channel],
+        settings: DispatcherSettings,
+        faults: FaultPoints | None = None,
+    ) -> None:
+        self._db = db
+        self._channels = channels
+        self._settings = settings
+        self._faults = faults or FaultPoints()
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._sending = asyncio.Semaphore(settings.concurrency)
+
+    def wake(self) -> None:
+        """Ask for a round now (new replies were committed)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the round in progress, then leave :meth:`run`."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until :meth:`stop`; rounds follow each other while there is work."""
+        while not self._stopping.is_set():
+            try:
+                handled = await self.dispatch_once()
+            except StoreUnavailable as exc:
+                log.warning("outbox unavailable, retrying: %s", exc)
+                handled = 0
+            if handled:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_seconds)
+            except TimeoutError:
+                pass
+
+    async def dispatch_once(self) -> int:
+        """Run one round: lease, send, record. Returns how many deliveries were attempted."""
+        now = utcnow()
+        async with self._db.transaction() as session:
+            claimed = await outbox.claim(
+                session,
+                sorted(self._channels),
+                now,
+                timedelta(seconds=self._settings.lease_seconds),
+                self._settings.batch_size,
+            )
+        if not claimed:
+            return 0
+        self._faults.reach("dispatcher.after_claim")
+        by_conversation: dict[int, list[outbox.ClaimedDelivery]] = defaultdict(list)
+        for delivery in claimed:
+            by_conversation[delivery.conversation_id].append(delivery)
+        results = await asyncio.gather(*(self._send_in_order(group) for group in by_conversation.values()))
+        outcomes = [outcome for group in results for outcome in group]
+        self._faults.reach("dispatcher.before_record")
+        async with self._db.transaction() as session:
+            await outbox.record(session, outcomes, utcnow())
+        return len(claimed)
+
+    async def _send_in_order(self, deliveries: list[outbox.ClaimedDelivery]) -> list[outbox.DeliveryOutcome]:
+        outcomes = []
+        for delivery in deliveries:
+            async with self._sending:
+                outcomes.append(await self._send(delivery))
+        return outcomes
+
+    async def _send(self, delivery: outbox.ClaimedDelivery) -> outbox.DeliveryOutcome:
+        channel = self._channels[delivery.channel]
+        message = OutboundMessage(
+            message_id=delivery.message_id,
+            idempotency_key=f"helpline-{delivery.message_id}",
+            channel=delivery.channel,
+            thread_key=delivery.thread_key,
+            text=delivery.text,
+            surface=Surface(delivery.surface),
+            buttons=tuple(Button(label, action) for label, action in delivery.buttons),
+            reply_to_external_id=delivery.reply_to_external_id,
+            author=Author(delivery.author),
+        )
+        try:
+            external_id = await asyncio.wait_for(channel.send(message), self._settings.send_timeout_seconds)
+        except DeliveryRejected as exc:
+            log.error("%s rejected message %s for good: %s", delivery.channel, delivery.message_id, exc)
+            return outbox.DeliveryOutcome(delivery.outbox_id, delivery.message_id, error=str(exc))
+        except (ChannelError, TimeoutError) as exc:
+            error = str(exc) or "timed out"
+            retry_after = exc.retry_after if isinstance(exc, ChannelError) else None
+            return self._retry_or_fail(delivery, error, retry_after)
+        except Exception as exc:  # the per-message boundary: one bad message must not stop the rest
+            log.exception("%s failed to send message %s", delivery.channel, delivery.message_id)
+            return self._retry_or_fail(delivery, f"{type(exc).__name__}: {exc}", None)
+        self._faults.reach("dispatcher.after_send")
+        return outbox.DeliveryOutcome(delivery.outbox_id, delivery.message_id, external_id=external_id)
+
+    def _retry_or_fail(
+        self, delivery: outbox.ClaimedDelivery, error: str, retry_after: float | None
+    ) -> outbox.DeliveryOutcome:
+        if delivery.attempts >= self._settings.max_attempts:
+            log.error(
+                "giving up on %s message %s after %d attempts: %s",
+                delivery.channel,
+                delivery.message_id,
+                delivery.attempts,
+                error,
+            )
+            return outbox.DeliveryOutcome(delivery.outbox_id, delivery.message_id, error=error)
+        delay = retry_after if retry_after is not None else self.backoff(delivery.attempts)
+        log.warning(
+            "%s message %s failed (attempt %d), retrying in %.1fs: %s",
+            delivery.channel,
+            delivery.message_id,
+            delivery.attempts,
+            delay,
+            error,
+        )
+        retry_at: datetime = utcnow() + timedelta(seconds=delay)
+        return outbox.DeliveryOutcome(delivery.outbox_id, delivery.message_id, error=error, retry_at=retry_at)
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds before the next attempt: exponential with full jitter in its upper half."""
+        ceiling = min(
+            self._settings.backoff_max_seconds, self._settings.backoff_base_seconds * 2 ** (attempts - 1)
+        )
+        return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography

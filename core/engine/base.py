@@ -1,0 +1,83 @@
+"""The engine's entry point: one turn in, one decision out.
+
+The pipeline calls :meth:`Engine.respond` inside the turn's transaction, with the session,
+so what the engine writes (a ticket, a form's progress) commits or rolls back together
+with the inbound message and the replies.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.repository import ConversationRecord
+from conversations.values import Button, InboundMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """A customer message to answer.
+
+    Attributes:
+        message: The inbound message as the channel delivered it.
+        text: The text as stored (after redaction), which is what the engine may use.
+        conversation: The conversation's state before this turn.
+        message_id: Our id of the stored inbound message.
+    """
+
+    message: InboundMessage
+    text: str
+    conversation: ConversationRecord
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message from the bot, with optional quick-reply buttons."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the engine decided for a turn.
+
+    Attributes:
+        replies: Messages to send, in order (may be empty: the bot stays quiet).
+        language: The conversation's language from now on, if it changed.
+        status: The conversation's new status (``bot``, ``human``...), if it changed.
+        bot_state: The engine's new private state, if it changed.
+        slots: Collected details, if they changed.
+    """
+
+    replies: tuple[Reply, ...] = ()
+    language: str | None = None
+    status: str | None = None
+    bot_state: Mapping[str, Any] | None = None
+    slots: Mapping[str, Any] | None = field(default=None)
+
+    def changes(self) -> dict[str, Any]:
+        """The conversation columns this decision changes."""
+        changes: dict[str, Any] = {}
+        if self.language is not None:
+            changes["language"] = self.language
+        if self.status is not None:
+            changes["status"] = self.status
+        if self.bot_state is not None:
+            changes["bot_state"] = dict(self.bot_state)
+        if self.slots is not None:
+            changes["slots"] = dict(self.slots)
+        return changes
+
+
+class Engine(abc.ABC):
+    """Decides the answer to a turn."""
+
+    @abc.abstractmethod
+    async def respond(self, turn: Turn, session: AsyncSession) -> Decision:
+        """Answer one customer message, in the turn's transaction."""

@@ -1,0 +1,182 @@
+"""Settings: defaults from ``config/settings.yaml``, overridden by ``HELPLINE_*`` variables.
+
+``HELPLINE_HTTP__PORT=9000`` sets ``http.port``; ``__`` separates nesting levels. Core
+sections are validated here; each channel validates its own section (``telegram``,
+``discord``...) with its own model, so core never needs to know a platform's settings.
+A bad value fails at start with a message naming the setting and its variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULTS_FILE = ROOT / "config" / "settings.yaml"
+PREFIX = "HELPLINE_"
+
+
+class SettingsError(Exception):
+    """The configuration is invalid; the message names the setting and how to fix it."""
+
+
+class Section(BaseModel):
+    """Base of every settings section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(Section):
+    """Where conversations are stored."""
+
+    url: str = "sqlite+aiosqlite:///var/helpline.db"
+    pool_size: int = Field(10, ge=1, le=200)
+    echo: bool = False
+
+
+class HttpSettings(Section):
+    """The HTTP server (web chat, API, console, webhooks)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: int = Field(65536, ge=1024)
+
+
+class BrandSettings(Section):
+    """The exchange's name, links and official accounts used in answers."""
+
+    name: str = "Acme Exchange"
+    help_center_url: str = "https://help.example.com"
+    status_url: str = "https://status.example.com"
+    fees_url: str = "https://www.example.com/fees"
+    api_docs_url: str = "https://docs.example.com/api"
+    app_url: str = "https://www.example.com/download"
+    official_handles: tuple[str, ...] = ("@AcmeSupport",)
+    link_allow_list: tuple[str, ...] = ("example.com",)
+
+
+class EngineSettings(Section):
+    """The dialogue engine."""
+
+    default_language: Literal["en", "zh"] = "en"
+    knowledge_base: str = "config/knowledge"
+
+
+class WebchatSettings(Section):
+    """The built-in web chat."""
+
+    enabled: bool = True
+    max_text_chars: int = Field(4000, ge=1)
+    max_wait_seconds: float = Field(30, ge=0, le=120)
+
+
+class DispatcherSettings(Section):
+    """Delivery of outbound messages from the outbox."""
+
+    batch_size: int = Field(200, ge=1, le=10000)
+    poll_interval_seconds: float = Field(1.0, gt=0)
+    lease_seconds: float = Field(60, gt=0)
+    max_attempts: int = Field(8, ge=1)
+    backoff_base_seconds: float = Field(2.0, ge=0)
+    backoff_max_seconds: float = Field(600.0, ge=0)
+    send_timeout_seconds: float = Field(30.0, gt=0)
+    concurrency: int = Field(32, ge=1)
+
+
+class LoggingSettings(Section):
+    """Log level and format."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_format: bool = Field(False, alias="json")
+
+
+class FaultSettings(Section):
+    """Fault injection for crash tests: kill the process at a named point. Never set in production."""
+
+    kill_at: str | None = None
+    kill_after: int = Field(1, ge=1)
+
+
+class Settings(BaseModel):
+    """Every setting Helpline has; channel sections stay raw until their channel reads them."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    database: DatabaseSettings = DatabaseSettings()
+    http: HttpSettings = HttpSettings()
+    brand: BrandSettings = BrandSettings()
+    engine: EngineSettings = EngineSettings()
+    webchat: WebchatSettings = WebchatSettings()
+    dispatcher: DispatcherSettings = DispatcherSettings()
+    logging: LoggingSettings = LoggingSettings()
+    faults: FaultSettings = FaultSettings()
+    data_dir: str = "var"
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        """The raw mapping of a channel's section (empty when not configured)."""
+        extra = self.model_extra or {}
+        value = extra.get(name, {})
+        return value if isinstance(value, Mapping) else {}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, defaults_file: Path | None = DEFAULTS_FILE
+) -> Settings:
+    """Read the defaults file, apply ``HELPLINE_*`` overrides and validate.
+
+    Raises:
+        SettingsError: A value is invalid or a file cannot be read; the message names it.
+    """
+    data: dict[str, Any] = {}
+    if defaults_file is not None and defaults_file.exists():
+        try:
+            loaded = yaml.safe_load(defaults_file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise SettingsError(f"{defaults_file} is not valid YAML: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise SettingsError(f"{defaults_file} must be a mapping of sections")
+        data = loaded
+    for key, value in sorted((environ if environ is not None else os.environ).items()):
+        if key.startswith(PREFIX) and len(key) > len(PREFIX):
+            _assign(data, key[len(PREFIX) :].lower().split("__"), _parse_env_value(value))
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc)) from None
+
+
+def _assign(target: dict[str, Any], path: list[str], value: Any) -> None:
+    for part in path[:-1]:
+        child = target.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            target[part] = child
+        target = child
+    target[path[-1]] = value
+
+
+def _parse_env_value(raw: str) -> Any:
+    # Scalars stay strings (pydantic coerces "8080" or "true" to the field's type, and a
+    # secret such as "0123" keeps its leading zero); only lists and mappings are parsed.
+    if raw.lstrip().startswith(("[", "{")):
+        try:
+            return yaml.safe_load(raw)
+        except yaml.YAMLError:
+            return raw
+    return raw
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = ["invalid configuration:"]
+    for error in exc.errors():
+        dotted = ".".join(str(part) for part in error["loc"])
+        env = PREFIX + "__".join(str(part).upper() for part in error["loc"])
+        lines.append(f"  {dotted} ({env}): {error['msg']}")
+    lines.append(f"Fix the value in the environment or in {DEFAULTS_FILE.relative_to(ROOT)}.")
+    return "\n".join(lines)
