@@ -75,6 +75,7 @@ class WebchatChannel(Channel):
     """The web chat channel: receives over HTTP; "sending" makes a reply visible to the page."""
 
     name = NAME
+    answers_in_response = True
 
     def __init__(self, db: Database, settings: WebchatSettings, max_body_bytes: int = 65536) -> None:
         self._db = db

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -134,30 +134,49 @@ def _claimed(row: Any, outbox_id: int, attempts: int) -> ClaimedDelivery:
 
 async def record(session: AsyncSession, outcomes: Sequence[DeliveryOutcome], now: datetime) -> None:
     """Store the outcome of each attempt: sent, to be retried, or failed for good."""
-    for outcome in outcomes:
-        if outcome.external_id is not None:
-            values: dict[str, Any] = {
-                "status": SENT,
-                "external_id": outcome.external_id,
-                "sent_at": now,
-                "claimed_until": None,
-                "last_error": None,
-            }
-            await session.execute(
-                update(Message)
-                .where(Message.id == outcome.message_id)
-                .values(external_id=outcome.external_id, sent_at=now)
-            )
-        elif outcome.retry_at is not None:
-            values = {
-                "status": PENDING,
-                "next_attempt_at": outcome.retry_at,
-                "claimed_until": None,
-                "last_error": outcome.error,
-            }
-        else:
-            values = {"status": FAILED, "claimed_until": None, "last_error": outcome.error}
-        await session.execute(update(OutboxEntry).where(OutboxEntry.id == outcome.outbox_id).values(**values))
+    table = OutboxEntry.__table__
+    sent = [o for o in outcomes if o.external_id is not None]
+    retry = [o for o in outcomes if o.external_id is None and o.retry_at is not None]
+    failed = [o for o in outcomes if o.external_id is None and o.retry_at is None]
+    if sent:
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("oid"))
+            .values(
+                status=SENT,
+                external_id=bindparam("eid"),
+                sent_at=bindparam("now", type_=table.c.sent_at.type),
+                claimed_until=None,
+                last_error=None,
+            ),
+            [{"oid": o.outbox_id, "eid": o.external_id, "now": now} for o in sent],
+        )
+        messages = Message.__table__
+        await session.execute(
+            update(messages)
+            .where(messages.c.id == bindparam("mid"))
+            .values(external_id=bindparam("eid"), sent_at=bindparam("now", type_=messages.c.sent_at.type)),
+            [{"mid": o.message_id, "eid": o.external_id, "now": now} for o in sent],
+        )
+    if retry:
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("oid"))
+            .values(
+                status=PENDING,
+                next_attempt_at=bindparam("retry_at", type_=table.c.next_attempt_at.type),
+                claimed_until=None,
+                last_error=bindparam("error"),
+            ),
+            [{"oid": o.outbox_id, "retry_at": o.retry_at, "error": o.error} for o in retry],
+        )
+    if failed:
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("oid"))
+            .values(status=FAILED, claimed_until=None, last_error=bindparam("error")),
+            [{"oid": o.outbox_id, "error": o.error} for o in failed],
+        )
 
 
 async def release(session: AsyncSession, outbox_ids: Sequence[int]) -> None:

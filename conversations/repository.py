@@ -57,11 +57,11 @@ class NewReply:
     agent_id: int | None = None
 
 
-def insert_ignoring_conflicts(session: AsyncSession, table: type[Base]) -> Insert:
-    """An INSERT that skips rows hitting a unique constraint, in the session's dialect."""
-    if session.bind.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
+def insert_ignoring_conflicts(dialect: str, table: type[Base]) -> Insert:
+    """An INSERT that skips rows hitting a unique constraint, in the given dialect."""
+    if dialect == "postgresql":
+        return postgresql.insert(table.__table__).on_conflict_do_nothing()
+    return sqlite.insert(table.__table__).on_conflict_do_nothing()
 
 
 async def contact_for(session: AsyncSession, message: InboundMessage, now: datetime) -> int:
@@ -81,7 +81,7 @@ async def contact_for(session: AsyncSession, message: InboundMessage, now: datet
     )
     assert contact_id is not None
     claimed = await session.scalar(
-        insert_ignoring_conflicts(session, Identity)
+        insert_ignoring_conflicts(session.bind.dialect.name, Identity)
         .values(
             contact_id=contact_id,
             channel=message.channel,
@@ -113,7 +113,7 @@ async def conversation_for(
     if row is not None:
         return _record(row, created=False)
     inserted = await session.scalar(
-        insert_ignoring_conflicts(session, Conversation)
+        insert_ignoring_conflicts(session.bind.dialect.name, Conversation)
         .values(
             channel=message.channel,
             thread_key=message.thread_key,
@@ -177,7 +177,7 @@ async def insert_inbound(
     if message.edit_of_external_id is not None:
         edit_of_id = await inbound_id(session, message.channel, message.edit_of_external_id)
     return await session.scalar(
-        insert_ignoring_conflicts(session, Message)
+        insert_ignoring_conflicts(session.bind.dialect.name, Message)
         .values(
             conversation_id=conversation_id,
             channel=message.channel,
@@ -241,30 +241,25 @@ def _stored(row: Any) -> StoredReply:
 
 async def add_replies(
     session: AsyncSession,
-    conversation: ConversationRecord,
+    conversation_id: int,
+    channel: str,
     replies: Sequence[NewReply],
     now: datetime,
-    *,
-    in_reply_to_id: int | None = None,
-    reply_to_external_id: str | None = None,
 ) -> list[StoredReply]:
-    """Store outbound messages and queue each in the outbox, in the caller's transaction."""
+    """Store outbound messages not tied to an inbound turn (an agent's reply, a survey) and queue them."""
     stored: list[StoredReply] = []
     for reply in replies:
-        buttons = [{"label": b.label, "action": b.action} for b in reply.buttons]
         message_id = await session.scalar(
             Message.__table__.insert()
             .values(
-                conversation_id=conversation.id,
-                channel=conversation.channel,
+                conversation_id=conversation_id,
+                channel=channel,
                 direction=Direction.OUT.value,
                 author=reply.author.value,
                 agent_id=reply.agent_id,
                 text=reply.text,
-                buttons=buttons,
+                buttons=[{"label": b.label, "action": b.action} for b in reply.buttons],
                 attachments=[],
-                reply_to_external_id=reply_to_external_id,
-                in_reply_to_id=in_reply_to_id,
                 internal=False,
                 created_at=now,
             )
@@ -278,8 +273,8 @@ async def add_replies(
             [
                 {
                     "message_id": s.id,
-                    "conversation_id": conversation.id,
-                    "channel": conversation.channel,
+                    "conversation_id": conversation_id,
+                    "channel": channel,
                     "status": "pending",
                     "attempts": 0,
                     "next_attempt_at": now,

@@ -86,9 +86,14 @@ class Channel(abc.ABC):
     Subclasses set :attr:`name` and implement the three hooks. ``start`` returns once the
     channel is receiving (background work runs in tasks the channel owns); ``stop`` ends
     them and releases connections.
+
+    A channel whose platform waits for our answer in the same request (the web chat)
+    sets :attr:`answers_in_response`: a turn's replies are then delivered by that response
+    and stored as sent; later messages (an agent's reply) still go through :meth:`send`.
     """
 
     name: ClassVar[str]
+    answers_in_response: ClassVar[bool] = False
 
     @abc.abstractmethod
     async def start(self, inbox: Inbox) -> None:

@@ -64,14 +64,18 @@ class Dispatcher:
     async def run(self) -> None:
         """Deliver until :meth:`stop`; rounds follow each other while there is work."""
         while not self._stopping.is_set():
+            # Clear before the round, not after: a wake-up during the round must not be lost.
+            self._wake.clear()
             try:
                 handled = await self.dispatch_once()
             except StoreUnavailable as exc:
                 log.warning("outbox unavailable, retrying: %s", exc)
                 handled = 0
-            if handled:
+            except Exception:  # the loop must outlive any one bad round
+                log.exception("dispatch round failed; retrying")
+                handled = 0
+            if handled or self._stopping.is_set():
                 continue
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_seconds)
             except TimeoutError:

@@ -1,23 +1,27 @@
 """The inbound pipeline: store, decide and queue replies in one transaction, exactly once.
 
-For each inbound message: the sender's contact and the conversation are found or created,
-the message is inserted on its unique (channel, platform id) key, the engine decides, and
-the replies are stored with their outbox entries, all in one transaction. A redelivered
-message hits the unique key and gets the replies stored the first time. Messages of one
-conversation are handled one at a time, in arrival order; different conversations run
-concurrently.
+For each inbound message the conversation's state is taken from the cache (or loaded, or
+created on a first message), the engine decides, and the inbound message, the replies with
+their outbox entries and the new state are committed together by the group-commit writer.
+The message is inserted on its unique (channel, platform id) key: a redelivery stores
+nothing and gets the replies stored the first time. Messages of one conversation are
+handled one at a time, in arrival order; different conversations run concurrently.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from conversations import repository as repo
 from conversations.database import Database
+from conversations.repository import ConversationRecord
+from conversations.turns import ReplyWrite, TurnWrite, TurnWriter
 from conversations.values import InboundMessage
 from core.channels import TurnReply, TurnResult
+from core.conversation_cache import LruCache
 from core.engine.base import Engine, Turn
 from core.faults import FaultPoints
 from core.locks import KeyedLocks
@@ -30,6 +34,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def storable(text: str) -> str:
+    """Text every database accepts: NUL bytes and lone surrogates become U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8").replace("?", "\ufffd")
+    return text
+
+
 class Pipeline:
     """Implements the channels' :class:`~core.channels.Inbox`.
 
@@ -39,6 +54,9 @@ class Pipeline:
         on_committed: Called after each commit that queued replies (wakes the dispatcher).
         faults: Crash points for fault-injection tests.
         redact: Turns raw customer text into what may be stored (secrets removed).
+        cache_size: Conversations whose state is kept in memory.
+        answering_channels: Channels that deliver a turn's replies in their response to
+            the inbound request (the web chat); their replies are stored as sent.
     """
 
     def __init__(
@@ -49,6 +67,8 @@ class Pipeline:
         on_committed: Callable[[], None] | None = None,
         faults: FaultPoints | None = None,
         redact: Callable[[str], str] | None = None,
+        cache_size: int = 50_000,
+        answering_channels: frozenset[str] = frozenset(),
     ) -> None:
         self._db = db
         self._engine = engine
@@ -56,44 +76,69 @@ class Pipeline:
         self._faults = faults or FaultPoints()
         self._redact = redact or (lambda text: text)
         self._locks = KeyedLocks()
+        self._writer = TurnWriter(db)
+        self._conversations: LruCache[ConversationRecord] = LruCache(cache_size)
+        self._answering = answering_channels
 
     async def receive(self, message: InboundMessage) -> TurnResult:
         """Ingest one inbound message; safe to call again with the same message."""
-        async with self._locks.hold((message.channel, message.thread_key)):
-            result = await self._ingest(message)
-        if result.replies and not result.duplicate:
+        key = (message.channel, message.thread_key)
+        async with self._locks.hold(key):
+            result = await self._ingest(message, key)
+        if result.replies and not result.duplicate and message.channel not in self._answering:
             self._faults.reach("pipeline.after_commit")
             if self._on_committed is not None:
                 self._on_committed()
         return result
 
-    async def _ingest(self, message: InboundMessage) -> TurnResult:
+    def forget(self, channel: str, thread_key: str) -> None:
+        """Drop a conversation's cached state (someone else changed it, e.g. an agent)."""
+        self._conversations.discard((channel, thread_key))
+
+    async def _ingest(self, message: InboundMessage, key: tuple[str, str]) -> TurnResult:
         now = utcnow()
-        text = self._redact(message.text)
+        conversation = self._conversations.get(key) or await self._load(message, now)
+        text = self._redact(storable(message.text))
+        edit_of_id = None
+        if message.edit_of_external_id is not None:
+            async with self._db.reader() as session:
+                edit_of_id = await repo.inbound_id(session, message.channel, message.edit_of_external_id)
+        decision = await self._engine.respond(Turn(message, text, conversation))
+        state = {
+            "language": conversation.language,
+            "status": conversation.status,
+            "bot_state": conversation.bot_state,
+            "slots": conversation.slots,
+            **decision.changes(),
+        }
+        written = await self._writer.write(
+            TurnWrite(
+                conversation_id=conversation.id,
+                message=message,
+                text=text,
+                replies=tuple(ReplyWrite(r.text, r.buttons) for r in decision.replies),
+                state=state,
+                now=now,
+                edit_of_id=edit_of_id,
+                delivered=message.channel in self._answering,
+            )
+        )
+        if written.message_id is None:
+            return await self._duplicate(message, conversation.id)
+        self._conversations.put(key, dataclasses.replace(conversation, created=False, **state))
+        replies = tuple(TurnReply(r.id, r.text, tuple((b.label, b.action) for b in r.buttons)) for r in written.replies)
+        return TurnResult(written.message_id, conversation.id, False, replies)
+
+    async def _load(self, message: InboundMessage, now: datetime) -> ConversationRecord:
         async with self._db.transaction() as session:
             contact_id = await repo.contact_for(session, message, now)
-            conversation = await repo.conversation_for(session, message, contact_id, now)
-            message_id = await repo.insert_inbound(session, conversation.id, message, text, now)
-            if message_id is None:
-                original = await repo.inbound_id(session, message.channel, message.external_id)
-                assert original is not None
-                replies = await repo.replies_to(session, original)
-                log.info("duplicate %s message %s ignored", message.channel, message.external_id)
-                return TurnResult(original, conversation.id, True, _turn_replies(replies))
-            self._faults.reach("pipeline.after_insert")
-            decision = await self._engine.respond(Turn(message, text, conversation, message_id), session)
-            stored = await repo.add_replies(
-                session,
-                conversation,
-                [repo.NewReply(r.text, r.buttons) for r in decision.replies],
-                now,
-                in_reply_to_id=message_id,
-                reply_to_external_id=message.external_id,
-            )
-            await repo.update_conversation(session, conversation.id, now, **decision.changes())
-            self._faults.reach("pipeline.before_commit")
-        return TurnResult(message_id, conversation.id, False, _turn_replies(stored))
+            return await repo.conversation_for(session, message, contact_id, now)
 
-
-def _turn_replies(replies: list[repo.StoredReply]) -> tuple[TurnReply, ...]:
-    return tuple(TurnReply(r.id, r.text, tuple((b.label, b.action) for b in r.buttons)) for r in replies)
+    async def _duplicate(self, message: InboundMessage, conversation_id: int) -> TurnResult:
+        async with self._db.reader() as session:
+            original = await repo.inbound_id(session, message.channel, message.external_id)
+            assert original is not None, "a duplicate's original is committed"
+            stored = await repo.replies_to(session, original)
+        log.info("duplicate %s message %s: replying as before", message.channel, message.external_id)
+        replies = tuple(TurnReply(r.id, r.text, tuple((b.label, b.action) for b in r.buttons)) for r in stored)
+        return TurnResult(original, conversation_id, True, replies)

@@ -1,18 +1,17 @@
 """The engine's entry point: one turn in, one decision out.
 
-The pipeline calls :meth:`Engine.respond` inside the turn's transaction, with the session,
-so what the engine writes (a ticket, a form's progress) commits or rolls back together
-with the inbound message and the replies.
+The engine decides from the turn alone and writes nothing itself: the pipeline stores the
+inbound message, the replies and the new conversation state together, in one transaction.
+A turn whose message turns out to be a redelivery is simply discarded, so deciding twice
+is harmless.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.repository import ConversationRecord
 from conversations.values import Button, InboundMessage
@@ -24,15 +23,13 @@ class Turn:
 
     Attributes:
         message: The inbound message as the channel delivered it.
-        text: The text as stored (after redaction), which is what the engine may use.
+        text: The text as stored (after redaction): the only text the engine may use.
         conversation: The conversation's state before this turn.
-        message_id: Our id of the stored inbound message.
     """
 
     message: InboundMessage
     text: str
     conversation: ConversationRecord
-    message_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +56,10 @@ class Decision:
     language: str | None = None
     status: str | None = None
     bot_state: Mapping[str, Any] | None = None
-    slots: Mapping[str, Any] | None = field(default=None)
+    slots: Mapping[str, Any] | None = None
 
     def changes(self) -> dict[str, Any]:
-        """The conversation columns this decision changes."""
+        """The conversation fields this decision changes."""
         changes: dict[str, Any] = {}
         if self.language is not None:
             changes["language"] = self.language
@@ -79,5 +76,5 @@ class Engine(abc.ABC):
     """Decides the answer to a turn."""
 
     @abc.abstractmethod
-    async def respond(self, turn: Turn, session: AsyncSession) -> Decision:
-        """Answer one customer message, in the turn's transaction."""
+    async def respond(self, turn: Turn) -> Decision:
+        """Answer one customer message."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.values import Button
 from core.engine.base import Decision, Engine, Reply, Turn
@@ -56,7 +55,7 @@ class BasicEngine(Engine):
         self._brand = brand
         self._default = default_language
 
-    async def respond(self, turn: Turn, session: AsyncSession) -> Decision:
+    async def respond(self, turn: Turn) -> Decision:
         """Answer one message without a knowledge base."""
         conversation = turn.conversation
         language = guess_language(turn.text, conversation.language or self._default)

@@ -1,0 +1,249 @@
+"""Group commit of conversation turns.
+
+Each turn (an inbound message, the replies decided for it and the conversation's new
+state) is a :class:`TurnWrite`. The :class:`TurnWriter` commits every turn waiting at that
+moment in one transaction of a handful of multi-row statements, so the cost of a commit
+and of each statement is shared by all concurrent conversations. The inbound message is
+inserted on its unique (channel, direction, platform id) key with ``ON CONFLICT DO
+NOTHING``: a redelivered message is reported as a duplicate and nothing of it is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.engine import Connection
+
+from conversations.database import Database
+from conversations.repository import StoredReply, insert_ignoring_conflicts
+from conversations.tables import Conversation, Message, OutboxEntry
+from conversations.values import Author, Button, Direction, InboundMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyWrite:
+    """An outbound message to store and queue."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    author: Author = Author.BOT
+
+
+@dataclass(frozen=True, slots=True)
+class TurnWrite:
+    """Everything one turn stores, decided before the transaction opens.
+
+    Attributes:
+        conversation_id: The conversation the message belongs to.
+        message: The inbound message.
+        text: Its text as it may be stored (redacted).
+        replies: The replies to store and queue.
+        state: The conversation's full new state: language, status, bot_state, slots.
+        now: The turn's timestamp.
+        edit_of_id: For an edit, our id of the edited message.
+        delivered: The channel delivers replies in its response to the inbound request
+            (the web chat): the replies are stored as sent, with no delivery to wait for.
+    """
+
+    conversation_id: int
+    message: InboundMessage
+    text: str
+    replies: tuple[ReplyWrite, ...]
+    state: Mapping[str, Any]
+    now: datetime
+    edit_of_id: int | None = None
+    delivered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TurnWritten:
+    """The stored result: ``message_id`` is ``None`` when the message was a duplicate."""
+
+    message_id: int | None
+    replies: tuple[StoredReply, ...] = ()
+
+
+@dataclass(slots=True)
+class _Pending:
+    write: TurnWrite
+    future: asyncio.Future[TurnWritten] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class TurnWriter:
+    """Commits turns in groups; :meth:`write` returns once the caller's turn is durable.
+
+    Args:
+        db: The store.
+        max_batch: The most turns one transaction takes.
+    """
+
+    def __init__(self, db: Database, max_batch: int = 256) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._queue: list[_Pending] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def write(self, turn: TurnWrite) -> TurnWritten:
+        """Store one turn (with whatever else is waiting) and return its ids."""
+        pending = _Pending(turn)
+        self._queue.append(pending)
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        return await pending.future
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+            try:
+                await self._commit(batch)
+            except Exception as exc:
+                if len(batch) == 1:
+                    _settle(batch[0], exc)
+                    continue
+                # One bad turn must not fail the others: retry each alone to find it.
+                log.warning("group commit of %d turns failed (%s); retrying one by one", len(batch), exc)
+                for pending in batch:
+                    try:
+                        await self._commit([pending])
+                    except Exception as single:
+                        _settle(pending, single)
+
+    async def _commit(self, batch: Sequence[_Pending]) -> None:
+        turns = [p.write for p in batch]
+        results = await self._db.run_write(lambda connection: write_turns(connection, turns))
+        for pending, result in zip(batch, results, strict=True):
+            if not pending.future.done():
+                pending.future.set_result(result)
+
+
+def _settle(pending: _Pending, exc: BaseException) -> None:
+    if not pending.future.done():
+        pending.future.set_exception(exc)
+
+
+def write_turns(session: Connection, turns: Sequence[TurnWrite]) -> list[TurnWritten]:
+    """Store turns in the connection's transaction with multi-row statements."""
+    inserted = session.execute(
+        insert_ignoring_conflicts(session.dialect.name, Message).returning(
+            Message.__table__.c.channel, Message.__table__.c.external_id, Message.__table__.c.id
+        ),
+        [_inbound_row(t) for t in turns],
+    )
+    ids = {(row.channel, row.external_id): row.id for row in inserted}
+    fresh = [(t, ids[(t.message.channel, t.message.external_id)]) for t in turns if _key(t) in ids]
+    reply_rows = [_reply_row(t, message_id, r) for t, message_id in fresh for r in t.replies]
+    reply_ids: list[int] = []
+    if reply_rows:
+        returned = session.execute(
+            insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True), reply_rows
+        )
+        reply_ids = [row.id for row in returned]
+        session.execute(
+            insert(OutboxEntry.__table__),
+            [
+                {
+                    "message_id": reply_id,
+                    "conversation_id": row["conversation_id"],
+                    "channel": row["channel"],
+                    "status": "sent" if row["sent_at"] else "pending",
+                    "attempts": 1 if row["sent_at"] else 0,
+                    "next_attempt_at": row["created_at"],
+                    "created_at": row["created_at"],
+                    "sent_at": row["sent_at"],
+                }
+                for reply_id, row in zip(reply_ids, reply_rows, strict=True)
+            ],
+        )
+    if fresh:
+        session.execute(
+            update(Conversation.__table__)
+            .where(Conversation.__table__.c.id == bindparam("cid"))
+            .values(
+                language=bindparam("language"),
+                status=bindparam("status"),
+                bot_state=bindparam("bot_state", type_=Conversation.bot_state.type),
+                slots=bindparam("slots", type_=Conversation.slots.type),
+                last_message_at=bindparam("now", type_=Conversation.last_message_at.type),
+            ),
+            [
+                {
+                    "cid": t.conversation_id,
+                    "language": t.state.get("language"),
+                    "status": t.state.get("status", "bot"),
+                    "bot_state": dict(t.state.get("bot_state") or {}),
+                    "slots": dict(t.state.get("slots") or {}),
+                    "now": t.now,
+                }
+                for t, _ in fresh
+            ],
+        )
+    results: list[TurnWritten] = []
+    taken = iter(reply_ids)
+    for turn in turns:
+        message_id = ids.get(_key(turn))
+        if message_id is None:
+            results.append(TurnWritten(None))
+            continue
+        stored = tuple(StoredReply(next(taken), r.text, r.buttons, turn.now) for r in turn.replies)
+        results.append(TurnWritten(message_id, stored))
+    return results
+
+
+def _key(turn: TurnWrite) -> tuple[str, str]:
+    return (turn.message.channel, turn.message.external_id)
+
+
+def _inbound_row(turn: TurnWrite) -> dict[str, Any]:
+    message = turn.message
+    return {
+        "conversation_id": turn.conversation_id,
+        "channel": message.channel,
+        "direction": Direction.IN.value,
+        "author": Author.CUSTOMER.value,
+        "agent_id": None,
+        "text": turn.text,
+        "action": message.action,
+        "buttons": [],
+        "attachments": [
+            {"kind": a.kind, "file_id": a.file_id, "name": a.name, "mime_type": a.mime_type, "size": a.size}
+            for a in message.attachments
+        ],
+        "external_id": message.external_id,
+        "reply_to_external_id": message.reply_to_external_id,
+        "in_reply_to_id": None,
+        "edit_of_id": turn.edit_of_id,
+        "internal": False,
+        "raw": dict(message.raw) if message.raw is not None else None,
+        "sent_at": message.sent_at,
+        "created_at": turn.now,
+    }
+
+
+def _reply_row(turn: TurnWrite, message_id: int, reply: ReplyWrite) -> dict[str, Any]:
+    return {
+        "conversation_id": turn.conversation_id,
+        "channel": turn.message.channel,
+        "direction": Direction.OUT.value,
+        "author": reply.author.value,
+        "agent_id": None,
+        "text": reply.text,
+        "action": None,
+        "buttons": [{"label": b.label, "action": b.action} for b in reply.buttons],
+        "attachments": [],
+        "external_id": None,
+        "reply_to_external_id": turn.message.external_id,
+        "in_reply_to_id": message_id,
+        "edit_of_id": None,
+        "internal": False,
+        "raw": None,
+        "sent_at": turn.now if turn.delivered else None,
+        "created_at": turn.now,
+    }

@@ -1,0 +1,56 @@
+"""A live Helpline server on a free port, on the test's event loop, over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+
+from adapters.runtime import Runtime, open_runtime
+from conversations.database import Database
+from core.settings import load_settings
+
+
+@dataclass
+class LiveServer:
+    url: str
+    runtime: Runtime
+    client: httpx.AsyncClient
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def live(database_url: str, db: Database) -> AsyncIterator[LiveServer]:
+    """A running server; ``db`` empties PostgreSQL after the test."""
+    port = free_port()
+    settings = load_settings(
+        {
+            "HELPLINE_DATABASE__URL": database_url,
+            "HELPLINE_HTTP__PORT": str(port),
+            "HELPLINE_DISPATCHER__POLL_INTERVAL_SECONDS": "0.05",
+        }
+    )
+    async with open_runtime(settings) as runtime:
+        server = uvicorn.Server(
+            uvicorn.Config(runtime.app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+        )
+        serving = asyncio.create_task(server.serve())
+        dispatching = asyncio.create_task(runtime.dispatcher.run())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            yield LiveServer(url, runtime, client)
+        server.should_exit = True
+        runtime.dispatcher.stop()
+        await asyncio.gather(serving, dispatching)
