@@ -36,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.logging.level, settings.logging.json_format)
     try:
         return int(args.handler(settings, args) or 0)
+    except SettingsError as exc:
+        print(f"helpline: {exc}", file=sys.stderr)
+        return 2
     except StoreError as exc:
         print(f"helpline: {exc}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.webchat_channel import json_response
+from adapters.http_helpers import json_response
 from conversations import outbox
 from conversations.database import Database
 

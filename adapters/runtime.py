@@ -12,15 +12,19 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Generator, Iterable
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from adapters.http_app import build_app
+from adapters.http_helpers import validation_message
 from adapters.webchat_channel import WebchatChannel
+from adapters.webhook_channel import WebhookChannel
 from conversations.database import Database
 from conversations.errors import SchemaOutdated
 from conversations.migrate import current_revision, head_revision, upgrade
@@ -30,9 +34,15 @@ from core.engine.base import Engine
 from core.engine.basic import BasicEngine
 from core.faults import FaultPoints
 from core.pipeline import Pipeline
-from core.settings import Settings
+from core.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
+
+# Channels configured from their own settings section; each factory returns the channel,
+# or the reason it stays off (a missing credential), which is logged once at start.
+CHANNEL_FACTORIES: dict[str, Callable[[Mapping[str, Any]], Channel | str]] = {
+    "webhook": WebhookChannel.configure,
+}
 
 
 @dataclass(slots=True)
@@ -80,6 +90,15 @@ def build_channels(settings: Settings, db: Database) -> dict[str, Channel]:
         channels["webchat"] = WebchatChannel(db, settings.webchat, settings.http.max_body_bytes)
     else:
         log.info("webchat: disabled (HELPLINE_WEBCHAT__ENABLED=false)")
+    for name, factory in CHANNEL_FACTORIES.items():
+        try:
+            configured = factory(settings.section(name))
+        except ValidationError as exc:
+            raise SettingsError(f"invalid {name} settings: {validation_message(exc)}") from None
+        if isinstance(configured, str):
+            log.info("%s: %s", name, configured)
+        else:
+            channels[name] = configured
     return channels
 
 

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from adapters.http_helpers import error, json_response, read_limited, validation_message
 from conversations import repository as repo
 from conversations.database import Database
 from conversations.errors import StoreUnavailable
@@ -121,7 +122,7 @@ class WebchatChannel(Channel):
         try:
             post = ChatPost.model_validate(data)
         except ValidationError as exc:
-            return error(422, "invalid_request", _describe(exc))
+            return error(422, "invalid_request", validation_message(exc))
         if post.text is not None and len(post.text) > self._settings.max_text_chars:
             return error(
                 413, "text_too_long", f"text is limited to {self._settings.max_text_chars} characters"
@@ -173,36 +174,3 @@ class WebchatChannel(Channel):
             }
             for m in stored
         ]
-
-
-async def read_limited(request: Request, limit: int) -> bytes | None:
-    """Read the body, or ``None`` as soon as it exceeds ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def json_response(status: int, content: Any) -> Response:
-    """A JSON response serialised with orjson."""
-    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
-
-
-def error(status: int, code: str, message: str) -> Response:
-    """A JSON error body: ``{"error": {"code", "message"}}``."""
-    return json_response(status, {"error": {"code": code, "message": message}})
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for item in exc.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "body"
-        parts.append(f"{where}: {item['msg']}")
-    return "; ".join(parts)

@@ -42,7 +42,14 @@ async def live(database_url: str, db: Database) -> AsyncIterator[LiveServer]:
     )
     async with open_runtime(settings) as runtime:
         server = uvicorn.Server(
-            uvicorn.Config(runtime.app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+            uvicorn.Config(
+                runtime.app,
+                host="127.0.0.1",
+                port=port,
+                log_config=None,
+                lifespan="off",
+                timeout_graceful_shutdown=1,
+            )
         )
         serving = asyncio.create_task(server.serve())
         dispatching = asyncio.create_task(runtime.dispatcher.run())

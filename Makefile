@@ -1,0 +1,61 @@
+# Helpline: the two commands a new machine needs are `make run` and `make test`.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# System packages the test suite drives for real: a browser for the UI tests.
+APT_PACKAGES := chromium
+
+.PHONY: run test install install-test system-deps services lint typecheck unit bench clean
+
+run: install  ## Install, upgrade the SQLite database and start Helpline on http://127.0.0.1:8080
+	$(BIN)/helpline db upgrade
+	@echo "Web chat: http://127.0.0.1:8080/chat   health: http://127.0.0.1:8080/healthz"
+	$(BIN)/helpline run
+
+test: install-test system-deps services lint typecheck unit  ## Install everything the tests need and run the whole suite
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP) $@
+
+install: $(STAMP)
+install-test: $(TEST_STAMP)
+
+system-deps:  ## apt packages the tests use (skipped when already there)
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+services:  ## make sure the local PostgreSQL the storage tests use is up
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+	  echo "starting PostgreSQL"; \
+	  $(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && sleep 2; }
+
+lint:
+	$(BIN)/ruff check adapters core conversations tests bench
+
+typecheck:
+	$(BIN)/mypy
+
+unit:
+	$(BIN)/pytest -q
+
+bench:  ## Print the benchmark figures (see README)
+	$(BIN)/python bench/pipeline.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
