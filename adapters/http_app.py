@@ -35,7 +35,11 @@ def build_app(db: Database, channel_routes: Sequence[BaseRoute], channels: Seque
         report.update(
             status="ok",
             database="ok",
-            outbox={"pending": backlog.pending, "failed": backlog.failed, "oldest_age_seconds": round(age, 3)},
+            outbox={
+                "pending": backlog.pending,
+                "failed": backlog.failed,
+                "oldest_age_seconds": round(age, 3),
+            },
         )
         return json_response(200, report)
 

@@ -63,6 +63,7 @@ async def open_database(settings: Settings) -> Database:
 
     Raises:
         SchemaOutdated: A PostgreSQL database needs ``helpline db upgrade``.
+
     """
     db = Database(settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo)
     current, head = await current_revision(db), head_revision()

@@ -179,7 +179,9 @@ class WebhookChannel(Channel):
         except ValidationError as exc:
             return error(422, "invalid_request", validation_message(exc))
         if post.text is not None and len(post.text) > self._settings.max_text_chars:
-            return error(413, "text_too_long", f"text is limited to {self._settings.max_text_chars} characters")
+            return error(
+                413, "text_too_long", f"text is limited to {self._settings.max_text_chars} characters"
+            )
         message = InboundMessage(
             channel=NAME,
             thread_key=post.conversation_id,

@@ -8,7 +8,8 @@ last is answered: the most the server does) and "paced" (the sessions together s
 ``--rate`` messages/s on a fixed schedule: latency at that load). Prints messages/s and
 p50/p99 latency for each.
 
-    .venv/bin/python bench/pipeline.py [--sessions 50] [--messages 100] [--rate 1000] [--postgres URL] [--only sqlite]
+    .venv/bin/python bench/pipeline.py [--sessions 50] [--messages 100] [--rate 1000]
+                                       [--postgres URL] [--only sqlite]
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ class Connection:
 
     async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
         self.writer.write(
-            b"POST %s HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-            % (path.encode(), len(body), body)
+            b"POST %s HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (path.encode(), len(body), body)
         )
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
@@ -129,7 +130,10 @@ async def drive(
     started = time.perf_counter()
     interval = sessions / rate if rate else 0.0
     await asyncio.gather(
-        *(session(port, i, messages, latencies, texts, prefix=run, interval=interval) for i in range(sessions))
+        *(
+            session(port, i, messages, latencies, texts, prefix=run, interval=interval)
+            for i in range(sessions)
+        )
     )
     return time.perf_counter() - started, latencies
 
@@ -148,14 +152,18 @@ async def fresh_postgres(url: str) -> str:
 
 def measure(name: str, db_url: str, port: int, sessions: int, messages: int, rate: float) -> None:
     env = dict(os.environ)
-    env.update(HELPLINE_DATABASE__URL=db_url, HELPLINE_HTTP__PORT=str(port), HELPLINE_LOGGING__LEVEL="WARNING")
+    env.update(
+        HELPLINE_DATABASE__URL=db_url, HELPLINE_HTTP__PORT=str(port), HELPLINE_LOGGING__LEVEL="WARNING"
+    )
     if not db_url.startswith("sqlite"):
         subprocess.run([str(HELPLINE), "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
     proc = run_server(env)
     try:
         asyncio.run(wait_ready(port, proc))
         for mode, target in (("saturated", 0.0), (f"paced {rate:.0f}/s", rate)):
-            print(f"[{name}] {mode}: {sessions} sessions x {messages} messages ...", file=sys.stderr, flush=True)
+            print(
+                f"[{name}] {mode}: {sessions} sessions x {messages} messages ...", file=sys.stderr, flush=True
+            )
             elapsed, latencies = asyncio.run(drive(port, sessions, messages, target, run=mode))
             report(name, mode, sessions, elapsed, latencies)
     finally:
@@ -169,14 +177,17 @@ def report(name: str, mode: str, sessions: int, elapsed: float, latencies: list[
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[max(0, int(total * 0.99) - 1)] * 1000
     print(
-        f"{name:<10} {mode:<14} {total:>6} messages in {elapsed:6.2f} s = {total / elapsed:7.0f} messages/s   "
+        f"{name:<10} {mode:<14} {total:>6} messages in {elapsed:6.2f} s = "
+        f"{total / elapsed:7.0f} messages/s   "
         f"p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   ({sessions} concurrent sessions)",
         flush=True,
     )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--messages", type=int, default=100, help="messages per session")
     parser.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")

@@ -35,13 +35,18 @@ class Database:
             ``postgresql+asyncpg://postgres@127.0.0.1:5432/helpline``.
         pool_size: Connections kept open (PostgreSQL).
         echo: Log every statement.
+
     """
 
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         parsed = make_url(url)
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            "json_serializer": _json_dumps,
+            "json_deserializer": orjson.loads,
+        }
         if self.is_sqlite:
             database = parsed.database or ""
             if database and database != ":memory:":
@@ -75,6 +80,7 @@ class Database:
 
         Raises:
             StoreUnavailable: The database cannot be reached.
+
         """
         lock = self._write_lock if self._write_lock is not None else contextlib.nullcontext()
         async with lock:
@@ -92,6 +98,7 @@ class Database:
 
         Raises:
             StoreUnavailable: The database cannot be reached.
+
         """
         try:
             if self._sync_engine is None or self._writer_thread is None:

@@ -17,7 +17,7 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from conversations.tables import Conversation, Message, OutboxEntry
+from conversations.tables import Conversation, Message, OutboxEntry, table_of
 
 PENDING = "pending"
 SENDING = "sending"
@@ -86,7 +86,7 @@ async def claim(
         .order_by(OutboxEntry.id)
         .limit(limit)
     )
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     claimed = await session.execute(
         update(OutboxEntry)
@@ -134,7 +134,7 @@ def _claimed(row: Any, outbox_id: int, attempts: int) -> ClaimedDelivery:
 
 async def record(session: AsyncSession, outcomes: Sequence[DeliveryOutcome], now: datetime) -> None:
     """Store the outcome of each attempt: sent, to be retried, or failed for good."""
-    table = OutboxEntry.__table__
+    table = table_of(OutboxEntry)
     sent = [o for o in outcomes if o.external_id is not None]
     retry = [o for o in outcomes if o.external_id is None and o.retry_at is not None]
     failed = [o for o in outcomes if o.external_id is None and o.retry_at is None]
@@ -151,7 +151,7 @@ async def record(session: AsyncSession, outcomes: Sequence[DeliveryOutcome], now
             ),
             [{"oid": o.outbox_id, "eid": o.external_id, "now": now} for o in sent],
         )
-        messages = Message.__table__
+        messages = table_of(Message)
         await session.execute(
             update(messages)
             .where(messages.c.id == bindparam("mid"))

@@ -15,7 +15,7 @@ from sqlalchemy import Insert, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.tables import Base, Contact, Conversation, Identity, Message, OutboxEntry
+from conversations.tables import Base, Contact, Conversation, Identity, Message, OutboxEntry, table_of
 from conversations.values import Author, Button, Direction, InboundMessage
 
 
@@ -60,8 +60,8 @@ class NewReply:
 def insert_ignoring_conflicts(dialect: str, table: type[Base]) -> Insert:
     """An INSERT that skips rows hitting a unique constraint, in the given dialect."""
     if dialect == "postgresql":
-        return postgresql.insert(table.__table__).on_conflict_do_nothing()
-    return sqlite.insert(table.__table__).on_conflict_do_nothing()
+        return postgresql.insert(table_of(table)).on_conflict_do_nothing()
+    return sqlite.insert(table_of(table)).on_conflict_do_nothing()
 
 
 async def contact_for(session: AsyncSession, message: InboundMessage, now: datetime) -> int:
@@ -75,13 +75,13 @@ async def contact_for(session: AsyncSession, message: InboundMessage, now: datet
     if found is not None:
         return found
     contact_id = await session.scalar(
-        Contact.__table__.insert()
+        table_of(Contact).insert()
         .values(display_name=sender.display_name, language=sender.language_hint, created_at=now)
         .returning(Contact.id)
     )
     assert contact_id is not None
     claimed = await session.scalar(
-        insert_ignoring_conflicts(session.bind.dialect.name, Identity)
+        insert_ignoring_conflicts(session.get_bind().dialect.name, Identity)
         .values(
             contact_id=contact_id,
             channel=message.channel,
@@ -93,7 +93,7 @@ async def contact_for(session: AsyncSession, message: InboundMessage, now: datet
         .returning(Identity.contact_id)
     )
     if claimed is not None:
-        return claimed
+        return int(claimed)
     # Another process created the identity first: use its contact, drop ours.
     await session.execute(delete(Contact).where(Contact.id == contact_id))
     existing = await session.scalar(
@@ -113,7 +113,7 @@ async def conversation_for(
     if row is not None:
         return _record(row, created=False)
     inserted = await session.scalar(
-        insert_ignoring_conflicts(session.bind.dialect.name, Conversation)
+        insert_ignoring_conflicts(session.get_bind().dialect.name, Conversation)
         .values(
             channel=message.channel,
             thread_key=message.thread_key,
@@ -177,7 +177,7 @@ async def insert_inbound(
     if message.edit_of_external_id is not None:
         edit_of_id = await inbound_id(session, message.channel, message.edit_of_external_id)
     return await session.scalar(
-        insert_ignoring_conflicts(session.bind.dialect.name, Message)
+        insert_ignoring_conflicts(session.get_bind().dialect.name, Message)
         .values(
             conversation_id=conversation_id,
             channel=message.channel,
@@ -250,7 +250,7 @@ async def add_replies(
     stored: list[StoredReply] = []
     for reply in replies:
         message_id = await session.scalar(
-            Message.__table__.insert()
+            table_of(Message).insert()
             .values(
                 conversation_id=conversation_id,
                 channel=channel,
@@ -269,7 +269,7 @@ async def add_replies(
         stored.append(StoredReply(message_id, reply.text, reply.buttons, now))
     if stored:
         await session.execute(
-            OutboxEntry.__table__.insert(),
+            table_of(OutboxEntry).insert(),
             [
                 {
                     "message_id": s.id,
@@ -291,9 +291,7 @@ async def update_conversation(
 ) -> None:
     """Record the engine's changes to a conversation and its last activity."""
     await session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(last_message_at=now, **changes)
+        update(Conversation).where(Conversation.id == conversation_id).values(last_message_at=now, **changes)
     )
 
 

@@ -9,7 +9,7 @@ state so the schema stays the same for every channel.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Table,
     String,
     Text,
     UniqueConstraint,
@@ -48,6 +49,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC; SQLite stores it without an offset."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -56,6 +58,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Mark values read back as UTC."""
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
@@ -253,3 +256,8 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a model, for multi-row Core statements."""
+    return cast(Table, model.__table__)

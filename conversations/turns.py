@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from conversations.database import Database
 from conversations.repository import StoredReply, insert_ignoring_conflicts
-from conversations.tables import Conversation, Message, OutboxEntry
+from conversations.tables import Conversation, Message, OutboxEntry, table_of
 from conversations.values import Author, Button, Direction, InboundMessage
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class TurnWrite:
         edit_of_id: For an edit, our id of the edited message.
         delivered: The channel delivers replies in its response to the inbound request
             (the web chat): the replies are stored as sent, with no delivery to wait for.
+
     """
 
     conversation_id: int
@@ -74,7 +75,9 @@ class TurnWritten:
 @dataclass(slots=True)
 class _Pending:
     write: TurnWrite
-    future: asyncio.Future[TurnWritten] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    future: asyncio.Future[TurnWritten] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 class TurnWriter:
@@ -83,6 +86,7 @@ class TurnWriter:
     Args:
         db: The store.
         max_batch: The most turns one transaction takes.
+
     """
 
     def __init__(self, db: Database, max_batch: int = 256) -> None:
@@ -133,7 +137,7 @@ def write_turns(session: Connection, turns: Sequence[TurnWrite]) -> list[TurnWri
     """Store turns in the connection's transaction with multi-row statements."""
     inserted = session.execute(
         insert_ignoring_conflicts(session.dialect.name, Message).returning(
-            Message.__table__.c.channel, Message.__table__.c.external_id, Message.__table__.c.id
+            table_of(Message).c.channel, table_of(Message).c.external_id, table_of(Message).c.id
         ),
         [_inbound_row(t) for t in turns],
     )
@@ -143,11 +147,12 @@ def write_turns(session: Connection, turns: Sequence[TurnWrite]) -> list[TurnWri
     reply_ids: list[int] = []
     if reply_rows:
         returned = session.execute(
-            insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True), reply_rows
+            insert(table_of(Message)).returning(table_of(Message).c.id, sort_by_parameter_order=True),
+            reply_rows,
         )
         reply_ids = [row.id for row in returned]
         session.execute(
-            insert(OutboxEntry.__table__),
+            insert(table_of(OutboxEntry)),
             [
                 {
                     "message_id": reply_id,
@@ -164,8 +169,8 @@ def write_turns(session: Connection, turns: Sequence[TurnWrite]) -> list[TurnWri
         )
     if fresh:
         session.execute(
-            update(Conversation.__table__)
-            .where(Conversation.__table__.c.id == bindparam("cid"))
+            update(table_of(Conversation))
+            .where(table_of(Conversation).c.id == bindparam("cid"))
             .values(
                 language=bindparam("language"),
                 status=bindparam("status"),

@@ -85,6 +85,7 @@ class InboundMessage:
         edit_of_external_id: For an edit, the platform id of the edited message.
         sent_at: When the platform says the message was sent.
         raw: The platform payload as JSON-compatible data, kept for audits.
+
     """
 
     channel: str
@@ -117,6 +118,7 @@ class OutboundMessage:
         reply_to_external_id: Platform id of the message this answers, if any.
         author: Bot, agent or system.
         metadata: Channel-specific extras (e-mail subject, ticket number).
+
     """
 
     message_id: int

@@ -27,6 +27,7 @@ class ChannelError(Exception):
     Args:
         message: What happened, for the outbox's ``last_error`` and the logs.
         retry_after: Seconds the platform asked us to wait, if it said.
+
     """
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
@@ -64,6 +65,7 @@ class TurnResult:
         conversation_id: The conversation it belongs to.
         duplicate: The platform had delivered this message before; nothing new was stored.
         replies: The replies to it (the same ones again for a duplicate).
+
     """
 
     message_id: int
@@ -105,6 +107,7 @@ class Channel(abc.ABC):
 
         Raises:
             ChannelError: Translated from the platform's own errors.
+
         """
 
     @abc.abstractmethod

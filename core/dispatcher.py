@@ -9,6 +9,7 @@ a rejected message or one that used up its attempts is marked failed for an agen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import defaultdict
@@ -35,6 +36,7 @@ class Dispatcher:
         channels: Running channels by name; deliveries for other channels wait.
         settings: Batch size, leases, retry policy.
         faults: Crash points for fault-injection tests.
+
     """
 
     def __init__(
@@ -76,10 +78,8 @@ class Dispatcher:
                 handled = 0
             if handled or self._stopping.is_set():
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_seconds)
-            except TimeoutError:
-                pass
 
     async def dispatch_once(self) -> int:
         """Run one round: lease, send, record. Returns how many deliveries were attempted."""
@@ -166,7 +166,7 @@ class Dispatcher:
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next attempt: exponential with full jitter in its upper half."""
-        ceiling = min(
-            self._settings.backoff_max_seconds, self._settings.backoff_base_seconds * 2 ** (attempts - 1)
+        ceiling: float = min(
+            self._settings.backoff_max_seconds, self._settings.backoff_base_seconds * 2.0 ** (attempts - 1)
         )
-        return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+        return ceiling * random.uniform(0.5, 1.0)

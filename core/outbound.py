@@ -27,6 +27,7 @@ class Outbound:
     Args:
         db: The store.
         on_queued: Called after each commit (wakes the dispatcher).
+
     """
 
     def __init__(self, db: Database, on_queued: Callable[[], None] | None = None) -> None:
@@ -46,9 +47,12 @@ class Outbound:
 
         Raises:
             UnknownConversation: ``conversation_id`` does not exist.
+
         """
         async with self._db.transaction() as session:
-            channel = await session.scalar(select(Conversation.channel).where(Conversation.id == conversation_id))
+            channel = await session.scalar(
+                select(Conversation.channel).where(Conversation.id == conversation_id)
+            )
             if channel is None:
                 raise UnknownConversation(f"no conversation {conversation_id}")
             stored = await repo.add_replies(

@@ -57,6 +57,7 @@ class Pipeline:
         cache_size: Conversations whose state is kept in memory.
         answering_channels: Channels that deliver a turn's replies in their response to
             the inbound request (the web chat); their replies are stored as sent.
+
     """
 
     def __init__(
@@ -126,7 +127,9 @@ class Pipeline:
         if written.message_id is None:
             return await self._duplicate(message, conversation.id)
         self._conversations.put(key, dataclasses.replace(conversation, created=False, **state))
-        replies = tuple(TurnReply(r.id, r.text, tuple((b.label, b.action) for b in r.buttons)) for r in written.replies)
+        replies = tuple(
+            TurnReply(r.id, r.text, tuple((b.label, b.action) for b in r.buttons)) for r in written.replies
+        )
         return TurnResult(written.message_id, conversation.id, False, replies)
 
     async def _load(self, message: InboundMessage, now: datetime) -> ConversationRecord:
@@ -140,5 +143,7 @@ class Pipeline:
             assert original is not None, "a duplicate's original is committed"
             stored = await repo.replies_to(session, original)
         log.info("duplicate %s message %s: replying as before", message.channel, message.external_id)
-        replies = tuple(TurnReply(r.id, r.text, tuple((b.label, b.action) for b in r.buttons)) for r in stored)
+        replies = tuple(
+            TurnReply(r.id, r.text, tuple((b.label, b.action) for b in r.buttons)) for r in stored
+        )
         return TurnResult(original, conversation_id, True, replies)

@@ -132,6 +132,7 @@ def load_settings(
 
     Raises:
         SettingsError: A value is invalid or a file cannot be read; the message names it.
+
     """
     data: dict[str, Any] = {}
     if defaults_file is not None and defaults_file.exists():

@@ -87,16 +87,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         shutil.copy(sqlite_template, target)
         return f"sqlite+aiosqlite:///{target}"
     url: str = request.getfixturevalue("postgres_url")
+    asyncio.run(_empty(url))
     return url
+
+
+async def _empty(url: str) -> None:
+    """Empty every table, so each test starts from the same state as on SQLite."""
+    database = Database(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        await database.dispose()
 
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    """An open :class:`Database` on an empty schema; PostgreSQL tables are emptied afterwards."""
+    """An open :class:`Database` on an empty schema."""
     database = Database(database_url)
     yield database
-    if not database.is_sqlite:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        async with database.engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await database.dispose()

@@ -25,6 +25,7 @@ class Turn:
         message: The inbound message as the channel delivered it.
         text: The text as stored (after redaction): the only text the engine may use.
         conversation: The conversation's state before this turn.
+
     """
 
     message: InboundMessage
@@ -50,6 +51,7 @@ class Decision:
         status: The conversation's new status (``bot``, ``human``...), if it changed.
         bot_state: The engine's new private state, if it changed.
         slots: Collected details, if they changed.
+
     """
 
     replies: tuple[Reply, ...] = ()

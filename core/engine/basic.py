@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import re
 
-
 from conversations.values import Button
 from core.engine.base import Decision, Engine, Reply, Turn
 
 HUMAN = "human"
 MENU = "menu"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_GREETING = re.compile(r"^\s*(hi|hello|hey|yo|good (morning|afternoon|evening)|你好|您好|嗨|哈喽|在吗)\b", re.I)
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|yo|good (morning|afternoon|evening)|你好|您好|嗨|哈喽|在吗)\b", re.I
+)
 
 TEXTS = {
     "en": {
         "welcome": "Hello! I'm the {brand} support assistant. Tell me what you need help with.",
-        "understood": "Thanks, I've noted: \"{excerpt}\". A support agent will follow up here.",
+        "understood": 'Thanks, I\'ve noted: "{excerpt}". A support agent will follow up here.',
         "human": "I've asked a support agent to join. They will reply in this chat.",
         "human_button": "Talk to a human",
         "empty": "I only understand text for now. Could you describe the problem in words?",
@@ -49,6 +50,7 @@ class BasicEngine(Engine):
     Args:
         brand: The exchange's name, used in the greeting.
         default_language: Language used when a message gives no clue.
+
     """
 
     def __init__(self, brand: str, default_language: str = "en") -> None:

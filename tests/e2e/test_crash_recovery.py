@@ -64,7 +64,9 @@ async def platform() -> AsyncIterator[FakePlatform]:
 
 
 @pytest.fixture
-def helpline(database_url: str, db: Database, platform: FakePlatform, tmp_path: Path) -> Iterator[HelplineProcess]:
+def helpline(
+    database_url: str, db: Database, platform: FakePlatform, tmp_path: Path
+) -> Iterator[HelplineProcess]:
     process = HelplineProcess(
         {
             "HELPLINE_DATABASE__URL": database_url,

@@ -19,8 +19,14 @@ from tests.pipeline.engines import EchoEngine
 from tests.pipeline.test_pipeline import inbound
 
 SETTINGS = DispatcherSettings(
-    batch_size=50, poll_interval_seconds=0.01, lease_seconds=30, max_attempts=3,
-    backoff_base_seconds=0.0, backoff_max_seconds=0.0, send_timeout_seconds=1.0, concurrency=8,
+    batch_size=50,
+    poll_interval_seconds=0.01,
+    lease_seconds=30,
+    max_attempts=3,
+    backoff_base_seconds=0.0,
+    backoff_max_seconds=0.0,
+    send_timeout_seconds=1.0,
+    concurrency=8,
 )
 
 
@@ -54,7 +60,9 @@ async def test_replies_are_delivered_once_with_the_platform_id_recorded(db: Data
 
 
 async def test_a_transient_failure_is_retried_after_backoff(db: Database) -> None:
-    channel = RecordingChannel(lambda m, attempt: ChannelUnavailable("502 from platform") if attempt == 1 else None)
+    channel = RecordingChannel(
+        lambda m, attempt: ChannelUnavailable("502 from platform") if attempt == 1 else None
+    )
     settings = SETTINGS.model_copy(update={"backoff_base_seconds": 60.0, "backoff_max_seconds": 600.0})
     dispatcher = Dispatcher(db, {"test": channel}, settings)
     await Pipeline(db, EchoEngine()).receive(inbound(1))
@@ -73,7 +81,9 @@ async def test_a_transient_failure_is_retried_after_backoff(db: Database) -> Non
 
 
 async def test_rate_limits_are_honoured(db: Database) -> None:
-    channel = RecordingChannel(lambda m, attempt: RateLimited("429", retry_after=42) if attempt == 1 else None)
+    channel = RecordingChannel(
+        lambda m, attempt: RateLimited("429", retry_after=42) if attempt == 1 else None
+    )
     dispatcher = Dispatcher(db, {"test": channel}, SETTINGS)
     await Pipeline(db, EchoEngine()).receive(inbound(1))
     await dispatcher.dispatch_once()
@@ -106,7 +116,11 @@ async def test_rejected_messages_and_exhausted_retries_fail_for_good(db: Databas
         await make_due(db)
     assert await dispatcher.dispatch_once() == 0
     rows = {r.conversation_id: r for r in await outbox_rows(db)}
-    assert (rows[1].status, rows[1].attempts, rows[1].last_error) == ("failed", 1, "403 bot was blocked by the user")
+    assert (rows[1].status, rows[1].attempts, rows[1].last_error) == (
+        "failed",
+        1,
+        "403 bot was blocked by the user",
+    )
     assert (rows[2].status, rows[2].attempts) == ("failed", SETTINGS.max_attempts)
     assert channel.sent == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from sqlalchemy import func, select
 
@@ -13,7 +14,9 @@ from core.pipeline import Pipeline
 from tests.pipeline.engines import EchoEngine
 
 
-def inbound(n: int | str, *, thread: str = "chat-1", user: str = "u1", text: str | None = None) -> InboundMessage:
+def inbound(
+    n: int | str, *, thread: str = "chat-1", user: str = "u1", text: str | None = None
+) -> InboundMessage:
     return InboundMessage(
         channel="test",
         thread_key=thread,
@@ -184,10 +187,8 @@ class FailingOnce(EchoEngine):
 async def test_an_engine_error_stores_nothing_and_a_redelivery_succeeds(db: Database) -> None:
     pipeline = Pipeline(db, FailingOnce())
     await pipeline.receive(inbound(1))
-    try:
+    with contextlib.suppress(RuntimeError):
         await pipeline.receive(inbound(2, text="boom"))
-    except RuntimeError:
-        pass
     assert await count(db, Message, Message.direction == "in") == 1
     retried = await pipeline.receive(inbound(2, text="boom"))
     assert not retried.duplicate

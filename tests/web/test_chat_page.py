@@ -73,4 +73,3 @@ async def test_chat_page_conversation_buttons_and_live_agent_reply(live: LiveSer
     # A reload shows the whole history once, in order.
     await page.reload()
     await expect(bot).to_have_count(3)
-

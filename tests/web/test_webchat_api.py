@@ -111,7 +111,9 @@ async def test_a_later_agent_reply_reaches_a_waiting_long_poll(live: LiveServer)
     )
     await asyncio.sleep(0.2)
     outbound = Outbound(live.runtime.db, live.runtime.dispatcher.wake)
-    agent_message = await outbound.send(conversation_id, "Hi, I'm Sam from support. Checking now.", author=Author.AGENT)
+    agent_message = await outbound.send(
+        conversation_id, "Hi, I'm Sam from support. Checking now.", author=Author.AGENT
+    )
     response = await waiting
     assert time.monotonic() - started < 5
     [message] = response.json()["messages"]
