@@ -12,8 +12,10 @@ import gc
 import logging
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -31,10 +33,12 @@ from conversations.migrate import current_revision, head_revision, upgrade
 from core.channels import Channel
 from core.dispatcher import Dispatcher
 from core.engine.base import Engine
-from core.engine.basic import BasicEngine
+from core.engine.faq_engine import FaqEngine
+from core.faq.kb import KnowledgeBaseError, load_knowledge_base
+from core.faq.matcher import FaqMatcher
 from core.faults import FaultPoints
 from core.pipeline import Pipeline
-from core.settings import Settings, SettingsError
+from core.settings import ROOT, Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +84,42 @@ async def open_database(settings: Settings) -> Database:
 
 
 def build_engine(settings: Settings) -> Engine:
-    """The dialogue engine for these settings."""
-    return BasicEngine(settings.brand.name, settings.engine.default_language)
+    """The dialogue engine: the knowledge base, its matcher (cached on disk) and the brand.
+
+    Raises:
+        SettingsError: The knowledge base cannot be loaded; the message names the file and topic.
+
+    """
+    path = Path(settings.engine.knowledge_base)
+    if not path.is_absolute() and not path.exists():
+        path = ROOT / path
+    try:
+        kb = load_knowledge_base(path)
+    except (KnowledgeBaseError, OSError) as exc:
+        raise SettingsError(f"cannot load the knowledge base {path}: {exc}") from None
+    started = time.monotonic()
+    matcher = FaqMatcher.build(
+        kb,
+        cache_dir=Path(settings.data_dir) / "cache" / "faq",
+        embeddings=settings.engine.embeddings,
+        progress=_ProgressLog("indexing the knowledge base"),
+    )
+    log.info("knowledge base: %d topics from %s, ready in %.1fs", len(kb), path, time.monotonic() - started)
+    return FaqEngine(matcher, kb, settings.brand, settings.engine.default_language)
+
+
+class _ProgressLog:
+    """Logs a long build's progress every 10 %, so a first start does not look hung."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._last: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        if percent >= self._last.get(stage, -10) + 10 or done == total:
+            self._last[stage] = percent
+            log.info("%s: %s %d%% (%d/%d)", self._what, stage, percent, done, total)
 
 
 def build_channels(settings: Settings, db: Database) -> dict[str, Channel]:
@@ -104,12 +142,19 @@ def build_channels(settings: Settings, db: Database) -> dict[str, Channel]:
 
 
 @contextlib.asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Build and start every part but the HTTP server; stop them on exit."""
+async def open_runtime(settings: Settings, engine: Engine | None = None) -> AsyncIterator[Runtime]:
+    """Build and start every part but the HTTP server; stop them on exit.
+
+    Args:
+        settings: The configuration.
+        engine: An engine built already (tests share one); by default :func:`build_engine`.
+
+    """
     db = await open_database(settings)
     faults = FaultPoints(settings.faults)
     channels = build_channels(settings, db)
-    engine = build_engine(settings)
+    if engine is None:
+        engine = await asyncio.to_thread(build_engine, settings)
     dispatcher = Dispatcher(db, channels, settings.dispatcher, faults)
     pipeline = Pipeline(
         db,

@@ -75,7 +75,8 @@ async def contact_for(session: AsyncSession, message: InboundMessage, now: datet
     if found is not None:
         return found
     contact_id = await session.scalar(
-        table_of(Contact).insert()
+        table_of(Contact)
+        .insert()
         .values(display_name=sender.display_name, language=sender.language_hint, created_at=now)
         .returning(Contact.id)
     )
@@ -250,7 +251,8 @@ async def add_replies(
     stored: list[StoredReply] = []
     for reply in replies:
         message_id = await session.scalar(
-            table_of(Message).insert()
+            table_of(Message)
+            .insert()
             .values(
                 conversation_id=conversation_id,
                 channel=channel,

@@ -20,8 +20,8 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    Table,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )

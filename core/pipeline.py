@@ -25,6 +25,8 @@ from core.conversation_cache import LruCache
 from core.engine.base import Engine, Turn
 from core.faults import FaultPoints
 from core.locks import KeyedLocks
+from core.safety import Redaction
+from core.safety import redact as redact_secrets
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,8 @@ class Pipeline:
         engine: Decides the replies.
         on_committed: Called after each commit that queued replies (wakes the dispatcher).
         faults: Crash points for fault-injection tests.
-        redact: Turns raw customer text into what may be stored (secrets removed).
+        redact: Removes secrets from customer text before anything stores or shows it
+            (seed phrases, private keys, passwords, one-time codes).
         cache_size: Conversations whose state is kept in memory.
         answering_channels: Channels that deliver a turn's replies in their response to
             the inbound request (the web chat); their replies are stored as sent.
@@ -67,7 +70,7 @@ class Pipeline:
         *,
         on_committed: Callable[[], None] | None = None,
         faults: FaultPoints | None = None,
-        redact: Callable[[str], str] | None = None,
+        redact: Callable[[str], Redaction] = redact_secrets,
         cache_size: int = 50_000,
         answering_channels: frozenset[str] = frozenset(),
     ) -> None:
@@ -75,7 +78,7 @@ class Pipeline:
         self._engine = engine
         self._on_committed = on_committed
         self._faults = faults or FaultPoints()
-        self._redact = redact or (lambda text: text)
+        self._redact = redact
         self._locks = KeyedLocks()
         self._writer = TurnWriter(db)
         self._conversations: LruCache[ConversationRecord] = LruCache(cache_size)
@@ -99,12 +102,13 @@ class Pipeline:
     async def _ingest(self, message: InboundMessage, key: tuple[str, str]) -> TurnResult:
         now = utcnow()
         conversation = self._conversations.get(key) or await self._load(message, now)
-        text = self._redact(storable(message.text))
+        redaction = self._redact(storable(message.text))
+        text = redaction.text
         edit_of_id = None
         if message.edit_of_external_id is not None:
             async with self._db.reader() as session:
                 edit_of_id = await repo.inbound_id(session, message.channel, message.edit_of_external_id)
-        decision = await self._engine.respond(Turn(message, text, conversation))
+        decision = await self._engine.respond(Turn(message, text, conversation, redaction.findings))
         state = {
             "language": conversation.language,
             "status": conversation.status,

@@ -66,6 +66,7 @@ class EngineSettings(Section):
 
     default_language: Literal["en", "zh"] = "en"
     knowledge_base: str = "config/knowledge"
+    embeddings: bool = True
 
 
 class WebchatSettings(Section):

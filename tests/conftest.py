@@ -19,10 +19,17 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
+from adapters.runtime import build_engine
 from conversations.database import Database
 from conversations.migrate import upgrade
 from conversations.tables import Base
+from core.engine.base import Engine
+from core.settings import load_settings
 
+ROOT = Path(__file__).resolve().parents[1]
+# The knowledge base's embeddings are built once (about a minute on two cores) and reused by
+# every test and every `helpline` process the tests start, through HELPLINE_DATA_DIR.
+DATA_DIR = ROOT / "var" / "test-data"
 POSTGRES_ADMIN = os.environ.get("HELPLINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -108,3 +115,16 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url)
     yield database
     await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The data directory (knowledge-base cache) shared by the tests and their subprocesses."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def faq_engine(data_dir: Path) -> Engine:
+    """The real knowledge-base engine, built once per test run."""
+    return build_engine(load_settings({"HELPLINE_DATA_DIR": str(data_dir)}))

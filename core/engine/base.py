@@ -15,6 +15,7 @@ from typing import Any
 
 from conversations.repository import ConversationRecord
 from conversations.values import Button, InboundMessage
+from core.safety import Finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,12 +26,14 @@ class Turn:
         message: The inbound message as the channel delivered it.
         text: The text as stored (after redaction): the only text the engine may use.
         conversation: The conversation's state before this turn.
+        redactions: The secrets removed from the text (kinds and positions, never values).
 
     """
 
     message: InboundMessage
     text: str
     conversation: ConversationRecord
+    redactions: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

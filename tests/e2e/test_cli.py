@@ -27,14 +27,20 @@ def helpline(*args: str, env: dict[str, str], stdin: str | None = None) -> subpr
     )
 
 
-def test_chat_in_the_terminal(tmp_path: Path) -> None:
-    env = {"HELPLINE_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path}/chat.db"}
-    result = helpline("chat", "--session", "term-1", env=env, stdin="hello\n1\n/quit\n")
+def test_chat_in_the_terminal(tmp_path: Path, faq_engine: object, data_dir: Path) -> None:
+    env = {
+        "HELPLINE_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path}/chat.db",
+        "HELPLINE_DATA_DIR": str(data_dir),
+    }
+    result = helpline(
+        "chat", "--session", "term-1", env=env, stdin="hello\nmy deposit has not arrived yet\n1\n/quit\n"
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "session term-1" in out
     assert "bot> Hello! I'm the Acme Exchange support assistant" in out
     assert "[1] Talk to a human" in out
+    assert "confirmations" in out  # the knowledge base's answer about deposits
     assert "bot> I've asked a support agent to join" in out  # "1" pressed the button
 
 

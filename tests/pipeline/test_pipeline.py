@@ -160,12 +160,12 @@ async def test_edits_attachments_and_surface_are_recorded(db: Database) -> None:
 
 
 async def test_redaction_happens_before_storage(db: Database) -> None:
-    pipeline = Pipeline(db, EchoEngine(), redact=lambda text: text.replace("hunter2", "[REDACTED]"))
+    pipeline = Pipeline(db, EchoEngine())
     result = await pipeline.receive(inbound(1, text="my password is hunter2"))
     async with db.reader() as session:
         texts = (await session.scalars(select(Message.text))).all()
     assert all("hunter2" not in t for t in texts)
-    assert result.replies[0].text == "echo my password is [REDACTED] #0"
+    assert result.replies[0].text == "echo my password is [REDACTED:password] #0"
 
 
 async def test_text_no_database_accepts_is_stored_with_replacement_characters(db: Database) -> None:

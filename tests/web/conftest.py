@@ -6,6 +6,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ import uvicorn
 
 from adapters.runtime import Runtime, open_runtime
 from conversations.database import Database
+from core.engine.base import Engine
 from core.settings import load_settings
 
 
@@ -30,7 +32,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def live(database_url: str, db: Database) -> AsyncIterator[LiveServer]:
+async def live(
+    database_url: str, db: Database, faq_engine: Engine, data_dir: Path
+) -> AsyncIterator[LiveServer]:
     """A running server; ``db`` empties PostgreSQL after the test."""
     port = free_port()
     settings = load_settings(
@@ -38,9 +42,10 @@ async def live(database_url: str, db: Database) -> AsyncIterator[LiveServer]:
             "HELPLINE_DATABASE__URL": database_url,
             "HELPLINE_HTTP__PORT": str(port),
             "HELPLINE_DISPATCHER__POLL_INTERVAL_SECONDS": "0.05",
+            "HELPLINE_DATA_DIR": str(data_dir),
         }
     )
-    async with open_runtime(settings) as runtime:
+    async with open_runtime(settings, engine=faq_engine) as runtime:
         server = uvicorn.Server(
             uvicorn.Config(
                 runtime.app,

@@ -28,7 +28,10 @@ async def test_hello_gets_a_reply_and_a_repeat_gets_the_same_reply(live: LiveSer
     assert status == 200
     [reply] = first["replies"]
     assert "support assistant" in reply["text"]
-    assert reply["buttons"] == [{"label": "Talk to a human", "action": "human"}]
+    assert reply["buttons"] == [
+        {"label": "Talk to a human", "action": "human"},
+        {"label": "中文", "action": "lang:zh"},
+    ]
 
     status, again = await post(live, session_id="a", message_id="1", text="hello")
     assert status == 200
@@ -82,15 +85,17 @@ async def test_text_of_exactly_the_limit_is_accepted(live: LiveServer) -> None:
 
 
 async def test_get_lists_bot_and_agent_messages_in_order(live: LiveServer) -> None:
-    for n in range(3):
-        await post(live, session_id="c", message_id=str(n), text=f"question {n}")
+    questions = ["hello", "how long do deposits take to confirm", "你们的交易手续费是多少"]
+    for n, question in enumerate(questions):
+        await post(live, session_id="c", message_id=str(n), text=question)
     await post(live, session_id="other", message_id="1", text="not mine")
     response = await live.client.get("/api/chat/messages", params={"session_id": "c"})
     messages = response.json()["messages"]
     assert len(messages) == 3
     assert [m["id"] for m in messages] == sorted(m["id"] for m in messages)
     assert all(set(m) == {"id", "text", "buttons", "created_at"} for m in messages)
-    assert "question 2" in messages[-1]["text"]
+    assert "support assistant" in messages[0]["text"]
+    assert "手续费" in messages[-1]["text"]
 
     unknown = await live.client.get("/api/chat/messages", params={"session_id": "nobody"})
     assert unknown.json() == {"messages": []}

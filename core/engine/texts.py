@@ -1,0 +1,34 @@
+"""What the bot says, in English and Chinese."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "welcome": (
+            "Hello! I'm the {brand} support assistant. Ask me anything about your account, deposits, "
+            "withdrawals or trading — or talk to a person."
+        ),
+        "suggest": "I'm not completely sure what you mean. Is it one of these?",
+        "fallback": (
+            "I'm not sure I understood. Could you describe it another way? You can also ask for a "
+            "support agent."
+        ),
+        "human": "I've asked a support agent to join. They will reply in this chat.",
+        "human_button": "Talk to a human",
+        "helpful_followup": "If this doesn't solve it, a support agent can take over.",
+        "language_set": "I'll answer in English from now on.",
+        "language_button": "中文",
+        "empty": "I can only read text for now. Could you describe the problem in words?",
+    },
+    "zh": {
+        "welcome": "您好！我是 {brand} 的客服助手。账户、充值、提现、交易的问题都可以问我，也可以转人工客服。",
+        "suggest": "我不太确定您的意思，是以下哪个问题？",
+        "fallback": "抱歉，我没有完全理解。能换个说法描述一下吗？您也可以转人工客服。",
+        "human": "已为您通知人工客服，他们会在此对话中回复您。",
+        "human_button": "转人工客服",
+        "helpful_followup": "如果仍未解决，人工客服可以为您继续处理。",
+        "language_set": "好的，接下来我会用中文回复您。",
+        "language_button": "English",
+        "empty": "目前我只能理解文字，能用文字描述一下您的问题吗？",
+    },
+}
