@@ -34,7 +34,7 @@ from core.channels import Channel
 from core.dispatcher import Dispatcher
 from core.engine.base import Engine
 from core.engine.faq_engine import FaqEngine
-from core.faq.kb import KnowledgeBaseError, load_knowledge_base
+from core.faq.kb import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from core.faq.matcher import FaqMatcher
 from core.faults import FaultPoints
 from core.pipeline import Pipeline
@@ -83,29 +83,66 @@ async def open_database(settings: Settings) -> Database:
     return db
 
 
-def build_engine(settings: Settings) -> Engine:
-    """The dialogue engine: the knowledge base, its matcher (cached on disk) and the brand.
+def load_kb(settings: Settings) -> KnowledgeBase:
+    """Load the configured knowledge base.
 
     Raises:
-        SettingsError: The knowledge base cannot be loaded; the message names the file and topic.
+        SettingsError: It cannot be loaded; the message names the file and topic.
 
     """
     path = Path(settings.engine.knowledge_base)
     if not path.is_absolute() and not path.exists():
         path = ROOT / path
     try:
-        kb = load_knowledge_base(path)
+        return load_knowledge_base(path)
     except (KnowledgeBaseError, OSError) as exc:
         raise SettingsError(f"cannot load the knowledge base {path}: {exc}") from None
+
+
+def build_matcher(settings: Settings, kb: KnowledgeBase, *, embeddings: bool) -> FaqMatcher:
+    """Index the knowledge base (cached on disk under the data directory)."""
     started = time.monotonic()
     matcher = FaqMatcher.build(
         kb,
         cache_dir=Path(settings.data_dir) / "cache" / "faq",
-        embeddings=settings.engine.embeddings,
+        embeddings=embeddings,
         progress=_ProgressLog("indexing the knowledge base"),
     )
-    log.info("knowledge base: %d topics from %s, ready in %.1fs", len(kb), path, time.monotonic() - started)
+    kind = "hybrid (lexical + embeddings)" if embeddings else "lexical"
+    log.info(
+        "knowledge base: %d topics, %s matcher ready in %.1fs", len(kb), kind, time.monotonic() - started
+    )
+    return matcher
+
+
+def build_engine(settings: Settings) -> FaqEngine:
+    """The dialogue engine with its full matcher, built before returning."""
+    kb = load_kb(settings)
+    matcher = build_matcher(settings, kb, embeddings=settings.engine.embeddings)
     return FaqEngine(matcher, kb, settings.brand, settings.engine.default_language)
+
+
+async def start_engine(settings: Settings, tasks: list[asyncio.Task[None]]) -> FaqEngine:
+    """An engine that answers at once with lexical matching while the embeddings index builds.
+
+    The first start embeds every example (a minute on two cores); meanwhile customers get
+    lexical answers rather than a server that is not there. Later starts read the cache.
+    """
+    kb = load_kb(settings)
+    if not settings.engine.embeddings:
+        matcher = await asyncio.to_thread(build_matcher, settings, kb, embeddings=False)
+        return FaqEngine(matcher, kb, settings.brand, settings.engine.default_language)
+    lexical = await asyncio.to_thread(build_matcher, settings, kb, embeddings=False)
+    engine = FaqEngine(lexical, kb, settings.brand, settings.engine.default_language)
+
+    async def upgrade() -> None:
+        try:
+            engine.use_matcher(await asyncio.to_thread(build_matcher, settings, kb, embeddings=True))
+        except Exception:  # lexical answers go on; the log says why the index failed
+            log.exception("the embeddings index could not be built; answering with lexical matching")
+
+    tasks.append(asyncio.create_task(upgrade()))
+    return engine
 
 
 class _ProgressLog:
@@ -142,19 +179,27 @@ def build_channels(settings: Settings, db: Database) -> dict[str, Channel]:
 
 
 @contextlib.asynccontextmanager
-async def open_runtime(settings: Settings, engine: Engine | None = None) -> AsyncIterator[Runtime]:
+async def open_runtime(
+    settings: Settings, engine: Engine | None = None, *, index_in_background: bool = False
+) -> AsyncIterator[Runtime]:
     """Build and start every part but the HTTP server; stop them on exit.
 
     Args:
         settings: The configuration.
         engine: An engine built already (tests share one); by default :func:`build_engine`.
+        index_in_background: Answer with lexical matching until the embeddings index is
+            built, instead of waiting for it (the server does; ``helpline chat`` waits).
 
     """
+    background: list[asyncio.Task[None]] = []
     db = await open_database(settings)
     faults = FaultPoints(settings.faults)
     channels = build_channels(settings, db)
     if engine is None:
-        engine = await asyncio.to_thread(build_engine, settings)
+        if index_in_background:
+            engine = await start_engine(settings, background)
+        else:
+            engine = await asyncio.to_thread(build_engine, settings)
     dispatcher = Dispatcher(db, channels, settings.dispatcher, faults)
     pipeline = Pipeline(
         db,
@@ -173,6 +218,8 @@ async def open_runtime(settings: Settings, engine: Engine | None = None) -> Asyn
             log.info("%s: started", name)
         yield Runtime(settings, db, engine, pipeline, dispatcher, channels, app)
     finally:
+        for task in background:
+            task.cancel()
         for channel in reversed(started):
             await channel.stop()
         await db.dispose()
@@ -192,7 +239,7 @@ class _Server(uvicorn.Server):
 
 async def serve(settings: Settings) -> None:
     """Run Helpline until SIGINT or SIGTERM: HTTP server, dispatcher and every channel."""
-    async with open_runtime(settings) as runtime:
+    async with open_runtime(settings, index_in_background=True) as runtime:
         # Everything built so far lives as long as the process: keep the cyclic garbage
         # collector from rescanning it (full collections otherwise pause every turn ~60 ms).
         gc.collect()

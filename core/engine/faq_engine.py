@@ -59,6 +59,10 @@ class FaqEngine(Engine):
         }
         self._official_handles = brand.official_handles
 
+    def use_matcher(self, matcher: FaqMatcher) -> None:
+        """Answer with ``matcher`` from now on (the full index, once it is built)."""
+        self._matcher = matcher
+
     async def respond(self, turn: Turn) -> Decision:
         """Answer one message: safety warnings first, then the knowledge base."""
         decision = await self._respond(turn)
@@ -100,7 +104,10 @@ class FaqEngine(Engine):
         if _GREETING.match(text):
             welcome = texts["welcome"].format(brand=self._placeholders["brand"])
             other = "zh" if lang == "en" else "en"
-            buttons = (self._human(lang), Button(texts["language_button"], f"{LANGUAGE_PREFIX}{other}"))
+            buttons: tuple[Button, ...] = (
+                self._human(lang),
+                Button(texts["language_button"], f"{LANGUAGE_PREFIX}{other}"),
+            )
             return Decision((Reply(welcome, buttons),), language=lang)
         result = await self._matcher.match_async(text)
         if not chosen:

@@ -21,7 +21,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "empty": "I can only read text for now. Could you describe the problem in words?",
     },
     "zh": {
-        "welcome": "您好！我是 {brand} 的客服助手。账户、充值、提现、交易的问题都可以问我，也可以转人工客服。",
+        "welcome": (
+            "您好！我是 {brand} 的客服助手。账户、充值、提现、交易的问题都可以问我，也可以转人工客服。"
+        ),
         "suggest": "我不太确定您的意思，是以下哪个问题？",
         "fallback": "抱歉，我没有完全理解。能换个说法描述一下吗？您也可以转人工客服。",
         "human": "已为您通知人工客服，他们会在此对话中回复您。",
