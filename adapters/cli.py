@@ -4,6 +4,7 @@
 ``helpline db upgrade``     apply database migrations
 ``helpline db current``     show the database's schema revision
 ``helpline chat``           talk to the bot in the terminal
+``helpline faq match``      match questions (one per line on stdin) against a knowledge base
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from conversations.errors import StoreError
 from core.logs import configure_logging
-from core.settings import Settings, SettingsError, load_settings
+from core.settings import ROOT, Settings, SettingsError, load_settings
 
 log = logging.getLogger("helpline")
 
@@ -61,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument("--session", help="continue a web chat session id (default: a new one)")
     chat.set_defaults(handler=_chat)
+
+    faq = commands.add_parser("faq", help="the knowledge base")
+    faq_commands = faq.add_subparsers(title="faq commands", metavar="ACTION", required=True)
+    match = faq_commands.add_parser("match", help="match questions read from stdin, one per line")
+    match.add_argument("--kb", type=Path, help="a knowledge-base directory or YAML file (default: the configured one)")
+    match.add_argument("--json", action="store_true", help="print one JSON object per question")
+    match.set_defaults(handler=_faq_match)
     return parser
 
 
@@ -110,6 +119,17 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
 
     _run_async(chat(settings, args.session))
     return 0
+
+
+def _faq_match(settings: Settings, args: argparse.Namespace) -> int:
+    from core.faq.cli import faq_match_command
+
+    kb = args.kb
+    if kb is None:
+        configured = Path(settings.engine.knowledge_base)
+        kb = configured if configured.is_absolute() or configured.exists() else ROOT / configured
+    cache = Path(settings.data_dir) / "cache" / "faq"
+    return faq_match_command(kb, args.json, sys.stdin, sys.stdout, cache_dir=cache)
 
 
 def _run_async(coro: object) -> None:

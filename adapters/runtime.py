@@ -33,6 +33,7 @@ from conversations.migrate import current_revision, head_revision, upgrade
 from core.channels import Channel
 from core.dispatcher import Dispatcher
 from core.engine.base import Engine
+from core.engine.basic import BasicEngine
 from core.engine.faq_engine import FaqEngine
 from core.faq.kb import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from core.faq.matcher import FaqMatcher
@@ -195,6 +196,8 @@ async def open_runtime(
     db = await open_database(settings)
     faults = FaultPoints(settings.faults)
     channels = build_channels(settings, db)
+    if engine is None and settings.engine.kind == "basic":
+        engine = BasicEngine(settings.brand.name, settings.engine.default_language)
     if engine is None:
         if index_in_background:
             engine = await start_engine(settings, background)

@@ -150,22 +150,30 @@ async def fresh_postgres(url: str) -> str:
     return url.rsplit("/", 1)[0] + "/helpline_bench"
 
 
-def measure(name: str, db_url: str, port: int, sessions: int, messages: int, rate: float) -> None:
+def measure(
+    name: str, db_url: str, port: int, sessions: int, messages: int, rate: float, engine: str
+) -> None:
     env = dict(os.environ)
     env.update(
-        HELPLINE_DATABASE__URL=db_url, HELPLINE_HTTP__PORT=str(port), HELPLINE_LOGGING__LEVEL="WARNING"
+        HELPLINE_DATABASE__URL=db_url,
+        HELPLINE_HTTP__PORT=str(port),
+        HELPLINE_LOGGING__LEVEL="WARNING",
+        HELPLINE_ENGINE__KIND=engine,
+        HELPLINE_DATA_DIR=str(ROOT / "var"),
     )
     if not db_url.startswith("sqlite"):
         subprocess.run([str(HELPLINE), "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
     proc = run_server(env)
     try:
         asyncio.run(wait_ready(port, proc))
+        if engine == "faq":
+            time.sleep(3)  # the embeddings index loads from the cache warmed below
         for mode, target in (("saturated", 0.0), (f"paced {rate:.0f}/s", rate)):
             print(
                 f"[{name}] {mode}: {sessions} sessions x {messages} messages ...", file=sys.stderr, flush=True
             )
             elapsed, latencies = asyncio.run(drive(port, sessions, messages, target, run=mode))
-            report(name, mode, sessions, elapsed, latencies)
+            report(f"{name}/{engine}", mode, sessions, elapsed, latencies)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -177,7 +185,7 @@ def report(name: str, mode: str, sessions: int, elapsed: float, latencies: list[
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[max(0, int(total * 0.99) - 1)] * 1000
     print(
-        f"{name:<10} {mode:<14} {total:>6} messages in {elapsed:6.2f} s = "
+        f"{name:<15} {mode:<14} {total:>6} messages in {elapsed:6.2f} s = "
         f"{total / elapsed:7.0f} messages/s   "
         f"p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   ({sessions} concurrent sessions)",
         flush=True,
@@ -194,14 +202,35 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--rate", type=float, default=1000.0, help="total messages/s of the paced run")
+    parser.add_argument(
+        "--engine",
+        choices=["basic", "faq", "both"],
+        default="both",
+        help="basic: the pipeline alone; faq: with the knowledge-base matcher",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.only in (None, "sqlite"):
-            url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-            measure("SQLite", url, args.port, args.sessions, args.messages, args.rate)
-        if args.only in (None, "postgresql"):
-            url = asyncio.run(fresh_postgres(args.postgres))
-            measure("PostgreSQL", url, args.port + 1, args.sessions, args.messages, args.rate)
+    engines = ["basic", "faq"] if args.engine == "both" else [args.engine]
+    if "faq" in engines:
+        print("warming the knowledge-base cache ...", file=sys.stderr, flush=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from adapters.runtime import build_engine; from core.settings import "
+                "load_settings; build_engine(load_settings())",
+            ],
+            cwd=ROOT,
+            check=True,
+            env={**os.environ, "HELPLINE_DATA_DIR": str(ROOT / "var"), "HELPLINE_LOGGING__LEVEL": "WARNING"},
+        )
+    for engine in engines:
+        with tempfile.TemporaryDirectory() as tmp:
+            if args.only in (None, "sqlite"):
+                url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+                measure("SQLite", url, args.port, args.sessions, args.messages, args.rate, engine)
+            if args.only in (None, "postgresql"):
+                url = asyncio.run(fresh_postgres(args.postgres))
+                measure("PostgreSQL", url, args.port + 1, args.sessions, args.messages, args.rate, engine)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ class BrandSettings(Section):
 class EngineSettings(Section):
     """The dialogue engine."""
 
+    kind: Literal["faq", "basic"] = "faq"
     default_language: Literal["en", "zh"] = "en"
     knowledge_base: str = "config/knowledge"
     embeddings: bool = True

@@ -89,3 +89,34 @@ def test_postgres_must_be_upgraded_explicitly_and_then_runs(tmp_path: Path) -> N
         assert "up to date" in helpline("db", "current", env=env).stdout
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_faq_match_reads_stdin_and_prints_json_lines(
+    tmp_path: Path, faq_engine: object, data_dir: Path
+) -> None:
+    kb = tmp_path / "intents.yaml"
+    kb.write_text(
+        "topics:\n"
+        "  - id: card.lost\n    category: card\n    answer: {en: Call us.}\n"
+        "    examples: {en: [I lost my card, my card is gone, cannot find my debit card, card missing]}\n"
+        "  - id: transfer.fee\n    category: transfer\n    answer: {en: It is free.}\n"
+        "    examples: {en: [how much is a transfer, transfer fee, do transfers cost money, price of sending money]}\n"
+    )
+    result = helpline(
+        "faq",
+        "match",
+        "--kb",
+        str(kb),
+        "--json",
+        env={"HELPLINE_DATA_DIR": str(data_dir)},
+        stdin="i lost my card yesterday\n",
+    )
+    assert result.returncode == 0, result.stderr
+    import json
+
+    [line] = [json.loads(row) for row in result.stdout.splitlines()]
+    assert set(line) == {"question", "topic", "score", "lang", "outcome", "suggestions"}
+    assert line["question"] == "i lost my card yesterday"
+    assert line["lang"] == "en"
+    assert line["outcome"] in {"answer", "suggest", "fallback"}
+    assert line["topic"] in {"card.lost", None}
