@@ -67,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     faq = commands.add_parser("faq", help="the knowledge base")
     faq_commands = faq.add_subparsers(title="faq commands", metavar="ACTION", required=True)
     match = faq_commands.add_parser("match", help="match questions read from stdin, one per line")
-    match.add_argument("--kb", type=Path, help="a knowledge-base directory or YAML file (default: the configured one)")
+    match.add_argument(
+        "--kb", type=Path, help="a knowledge-base directory or YAML file (default: the configured one)"
+    )
     match.add_argument("--json", action="store_true", help="print one JSON object per question")
     match.set_defaults(handler=_faq_match)
     return parser

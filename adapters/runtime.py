@@ -39,6 +39,7 @@ from core.faq.kb import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from core.faq.matcher import FaqMatcher
 from core.faults import FaultPoints
 from core.pipeline import Pipeline
+from core.scheduler import Scheduler, backlog_watchdog
 from core.settings import ROOT, Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class Runtime:
     engine: Engine
     pipeline: Pipeline
     dispatcher: Dispatcher
+    scheduler: Scheduler
     channels: dict[str, Channel]
     app: Starlette
 
@@ -219,7 +221,9 @@ async def open_runtime(
             await channel.start(pipeline)
             started.append(channel)
             log.info("%s: started", name)
-        yield Runtime(settings, db, engine, pipeline, dispatcher, channels, app)
+        scheduler = Scheduler()
+        scheduler.add(backlog_watchdog(db, warn_after_seconds=300))
+        yield Runtime(settings, db, engine, pipeline, dispatcher, scheduler, channels, app)
     finally:
         for task in background:
             task.cancel()
@@ -271,10 +275,12 @@ async def serve(settings: Settings) -> None:
             log.info("stopping: finishing the work in hand")
             server.should_exit = True
             runtime.dispatcher.stop()
+            runtime.scheduler.stop()
 
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(server.serve())
             tasks.create_task(runtime.dispatcher.run())
+            tasks.create_task(runtime.scheduler.run())
             tasks.create_task(until_stopped())
             await _announce(server, settings)
 
