@@ -86,21 +86,26 @@ class TurnWriter:
     Args:
         db: The store.
         max_batch: The most turns one transaction takes.
-
+        concurrency: Transactions in flight at once. SQLite has one writer, so one; on
+            PostgreSQL a new group starts while the previous one commits. Turns of one
+            conversation never share or race groups: the pipeline sends one at a time.
     """
 
-    def __init__(self, db: Database, max_batch: int = 256) -> None:
+    def __init__(self, db: Database, max_batch: int = 256, concurrency: int | None = None) -> None:
         self._db = db
         self._max_batch = max_batch
+        self._concurrency = concurrency or (1 if db.is_sqlite else 4)
         self._queue: list[_Pending] = []
-        self._flushing: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
 
     async def write(self, turn: TurnWrite) -> TurnWritten:
         """Store one turn (with whatever else is waiting) and return its ids."""
         pending = _Pending(turn)
         self._queue.append(pending)
-        if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.create_task(self._flush())
+        if len(self._flushers) < self._concurrency:
+            task = asyncio.create_task(self._flush())
+            self._flushers.add(task)
+            task.add_done_callback(self._flushers.discard)
         return await pending.future
 
     async def _flush(self) -> None:

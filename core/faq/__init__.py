@@ -1,0 +1,1 @@
+"""Bilingual FAQ matching: knowledge base, hybrid lexical + embedding retrieval, calibrated outcomes."""

@@ -1,0 +1,255 @@
+"""Hybrid FAQ matcher: exact match, then BM25, then sentence embeddings only when BM25 is unsure.
+
+Every question gets one of three outcomes: a confident answer, "did you mean" with up to three
+suggestions, or a fallback (offer a human). The thresholds between them are calibrated when the
+matcher is built (see :mod:`core.faq.calibration`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from core.faq.artifacts import Artifacts, build_artifacts, embed_all, observe
+from core.faq.batching import AsyncBatcher
+from core.faq.calibration import Observations, Thresholds
+from core.faq.corpus import build_corpus
+from core.faq.embeddings import DEFAULT_MODEL, Embedder, create_embedder
+from core.faq.features import lexical_features
+from core.faq.kb import KnowledgeBase, Topic
+from core.faq.out_of_scope import OUT_OF_SCOPE
+from core.faq.scoring import (
+    LexicalEvidence,
+    Vector,
+    fused_probabilities,
+    lexical_evidence,
+    lexical_probabilities,
+    ranked,
+)
+from core.text.language import reply_language
+from core.text.normalize import light_normalize, normalize
+from core.text.segment import warm_up
+
+logger = logging.getLogger(__name__)
+
+# Longer input is cut before any processing: a question is at its start, and a 10,000-character
+# paste must not cost more than a normal question.
+MAX_INPUT_CHARS = 1000
+MAX_SUGGESTIONS = 3
+# A topic is offered as "did you mean" only with at least this probability.
+SUGGESTION_FLOOR = 0.05
+
+
+class Outcome(StrEnum):
+    """What the matcher recommends doing with a question."""
+
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    FALLBACK = "fallback"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """The matcher's verdict on one question."""
+
+    question: str
+    lang: Literal["zh", "en"]
+    """Language to reply in."""
+    outcome: Outcome
+    topic: Topic | None
+    """The answer (``ANSWER``), the best guess (``SUGGEST``) or ``None`` (``FALLBACK``)."""
+    score: float
+    """Estimated probability that ``topic`` is right (0 when nothing matched)."""
+    suggestions: tuple[Topic, ...]
+    """Up to three topics for "did you mean" buttons, best first (only with ``SUGGEST``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A question after the cheap stages, waiting for its embedding."""
+
+    question: str
+    lang: Literal["zh", "en"]
+    embed_text: str
+    evidence: LexicalEvidence
+
+
+class FaqMatcher:
+    """Matches customer questions to knowledge-base topics; safe to share between threads."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        artifacts: Artifacts,
+        embedder: Embedder | None,
+        exact: dict[str, int],
+    ) -> None:
+        """Assemble a matcher from built parts; use :meth:`build` instead."""
+        self.kb = kb
+        self._artifacts = artifacts
+        self._embedder = embedder
+        self._exact = exact
+        self._batchers: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, AsyncBatcher[str, MatchResult]
+        ] = weakref.WeakKeyDictionary()
+        self.embedded_questions = 0
+        """How many questions needed the embedding model (for statistics and benchmarks)."""
+
+    @classmethod
+    def build(
+        cls,
+        kb: KnowledgeBase,
+        *,
+        cache_dir: Path | None = None,
+        embeddings: bool = True,
+        progress: Callable[[str, int, int], None] | None = None,
+        model: str = DEFAULT_MODEL,
+        embedder: Embedder | None = None,
+        negatives: Sequence[str] = OUT_OF_SCOPE,
+    ) -> FaqMatcher:
+        """Build a matcher for ``kb``, reusing cached artifacts from ``cache_dir`` when valid.
+
+        Args:
+            kb: The knowledge base.
+            cache_dir: Directory for the embedding/index cache (keyed by KB content hash and model).
+            embeddings: ``False`` builds a lexical-only matcher (no model is loaded).
+            progress: Called as ``progress(stage, done, total)`` during a build.
+            model: Embedding model name (see :data:`core.faq.embeddings.MODELS`).
+            embedder: An already loaded embedder (overrides ``model``).
+            negatives: Out-of-scope questions used to calibrate thresholds.
+
+        Returns:
+            The matcher.
+
+        """
+        if embeddings and embedder is None:
+            embedder = create_embedder(model)
+        if not embeddings:
+            embedder = None
+        artifacts = build_artifacts(kb, embedder, cache_dir=cache_dir, negatives=negatives, progress=progress)
+        exact = build_corpus(kb, with_features=False).exact
+        # Load the Chinese dictionary now rather than during the first Chinese question.
+        warm_up()
+        return cls(kb, artifacts, embedder, exact)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The decision thresholds in use."""
+        return self._artifacts.thresholds
+
+    @property
+    def uses_embeddings(self) -> bool:
+        """Whether an embedding model backs the lexical stage."""
+        return self._embedder is not None and self._artifacts.prototypes is not None
+
+    def with_thresholds(self, thresholds: Thresholds) -> FaqMatcher:
+        """A matcher sharing this one's index and model, with other thresholds."""
+        artifacts = Artifacts(self._artifacts.lexical, self._artifacts.prototypes, thresholds)
+        return FaqMatcher(self.kb, artifacts, self._embedder, self._exact)
+
+    def match(self, text: str) -> MatchResult:
+        """Match one question (blocking; embeds it when the lexical stage is unsure)."""
+        return self.match_many([text])[0]
+
+    async def match_async(self, text: str) -> MatchResult:
+        """Match one question without blocking the event loop.
+
+        The work runs in a worker thread; questions from concurrent callers are embedded in one
+        batch.
+        """
+        loop = asyncio.get_running_loop()
+        batcher = self._batchers.get(loop)
+        if batcher is None:
+            batcher = AsyncBatcher(self.match_many)
+            self._batchers[loop] = batcher
+        return await batcher.submit(text)
+
+    def match_many(self, texts: Sequence[str]) -> list[MatchResult]:
+        """Match several questions, embedding those that need it in one batch."""
+        results: list[MatchResult | None] = []
+        pending: list[tuple[int, _Pending]] = []
+        for i, text in enumerate(texts):
+            outcome = self._cheap_stages(text)
+            if isinstance(outcome, _Pending):
+                pending.append((i, outcome))
+                results.append(None)
+            else:
+                results.append(outcome)
+        if pending:
+            assert self._embedder is not None and self._artifacts.prototypes is not None
+            vectors = self._embedder.embed([p.embed_text for _, p in pending])
+            logits = self._artifacts.prototypes.logits(vectors)
+            self.embedded_questions += len(pending)
+            for row, (i, item) in enumerate(pending):
+                probs = fused_probabilities(item.evidence, logits[row])
+                results[i] = self._decide(item.question, item.lang, probs)
+        return [r for r in results if r is not None]
+
+    def _cheap_stages(self, text: str) -> MatchResult | _Pending:
+        cut = text[:MAX_INPUT_CHARS]
+        lang = reply_language(cut)
+        normalized = normalize(cut)
+        if not normalized:
+            return MatchResult(text, lang, Outcome.FALLBACK, None, 0.0, ())
+        exact = self._exact.get(normalized)
+        if exact is not None:
+            return MatchResult(text, lang, Outcome.ANSWER, self.kb.topics[exact], 1.0, ())
+        raw = self._artifacts.lexical.score(lexical_features(normalized))
+        evidence = lexical_evidence(raw.scores, raw.self_score)
+        thresholds = self._artifacts.thresholds
+        if not self.uses_embeddings:
+            return self._decide(text, lang, lexical_probabilities(evidence))
+        if (
+            evidence.top >= 0
+            and evidence.best >= thresholds.gate_best
+            and evidence.margin >= thresholds.gate_margin
+        ):
+            # Shortcut answers passed a gate calibrated to be at least as precise as the answer
+            # threshold: report no less than it, so that score and outcome never disagree.
+            score = max(float(lexical_probabilities(evidence)[evidence.top]), thresholds.answer)
+            return MatchResult(text, lang, Outcome.ANSWER, self.kb.topics[evidence.top], score, ())
+        return _Pending(text, lang, light_normalize(cut), evidence)
+
+    def _decide(self, question: str, lang: Literal["zh", "en"], probs: Vector) -> MatchResult:
+        order = ranked(probs, MAX_SUGGESTIONS)
+        if not order:
+            return MatchResult(question, lang, Outcome.FALLBACK, None, 0.0, ())
+        best = order[0]
+        score = float(probs[best])
+        thresholds = self._artifacts.thresholds
+        topics = self.kb.topics
+        if score >= thresholds.answer:
+            return MatchResult(question, lang, Outcome.ANSWER, topics[best], score, ())
+        if score >= thresholds.suggest:
+            suggestions = tuple(topics[i] for i in order if probs[i] >= SUGGESTION_FLOOR)
+            return MatchResult(question, lang, Outcome.SUGGEST, topics[best], score, suggestions)
+        return MatchResult(question, lang, Outcome.FALLBACK, None, score, ())
+
+    def observe(self, texts: Sequence[str], gold: Sequence[str | None]) -> Observations:
+        """Score labelled questions for calibration (``gold`` topic ids; ``None`` = out of scope).
+
+        Probabilities are the full model's, as if the lexical shortcut did not exist, so that the
+        thresholds apply to every question that reaches the embedding stage.
+        """
+        index = {topic.id: i for i, topic in enumerate(self.kb.topics)}
+        features = [lexical_features(normalize(t[:MAX_INPUT_CHARS])) for t in texts]
+        labels = np.array([index[g] if g is not None else -1 for g in gold], dtype=np.int64)
+        vectors = None
+        if self.uses_embeddings:
+            assert self._embedder is not None
+            vectors = embed_all(
+                self._embedder, [light_normalize(t[:MAX_INPUT_CHARS]) for t in texts], _ignore, "observing"
+            )
+        return observe(self._artifacts.lexical, features, labels, self._artifacts.prototypes, vectors)
+
+
+def _ignore(_stage: str, _done: int, _total: int) -> None:
+    return None

@@ -1,0 +1,7 @@
+"""Text utilities shared by the matcher: normalisation, language detection and segmentation."""
+
+from core.text.language import detect_language, reply_language
+from core.text.normalize import light_normalize, normalize, to_simplified
+from core.text.segment import segment
+
+__all__ = ["detect_language", "light_normalize", "normalize", "reply_language", "segment", "to_simplified"]

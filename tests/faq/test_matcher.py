@@ -1,0 +1,143 @@
+"""Matcher behaviour with the real embedding model on the small fixture KB."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from core.faq.calibration import Thresholds
+from core.faq.kb import load_knowledge_base
+from core.faq.matcher import MAX_SUGGESTIONS, FaqMatcher, Outcome
+from tests.faq.conftest import FIXTURE_KB
+
+
+@pytest.fixture(scope="module")
+def matcher(faq_cache_dir: Path) -> FaqMatcher:
+    return FaqMatcher.build(load_knowledge_base(FIXTURE_KB), cache_dir=faq_cache_dir)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic", "lang"),
+    [
+        ("my deposit has not arrived", "deposit.not_credited", "en"),
+        (
+            "I sent USDT to my deposit address two hours ago and my balance is still empty",
+            "deposit.not_credited",
+            "en",
+        ),
+        ("充值还没到账", "deposit.not_credited", "zh"),
+        ("我昨天充的币到现在还没有显示在余额里", "deposit.not_credited", "zh"),
+        ("我的提幣一直在處理中", "withdrawal.pending", "zh"),
+        ("忘記密碼了怎麼辦", "account.password_reset", "zh"),
+        ("my KYC 被拒绝了", "kyc.rejected", "zh"),
+        ("how do I 重置密码", "account.password_reset", "en"),
+        ("widthdrawl still pendng", "withdrawal.pending", "en"),
+        ("forgot my pasword how to resset", "account.password_reset", "en"),
+        ("I LOST MY PHONE AND MY GOOGLE AUTHENTICATOR", "account.2fa_lost", "en"),
+        ("ＡＰＩ ｋｅｙ for my trading bot", "api.create_key", "en"),
+    ],
+)
+def test_finds_the_topic_in_either_language(
+    matcher: FaqMatcher, question: str, topic: str, lang: str
+) -> None:
+    result = matcher.match(question)
+    assert result.topic is not None and result.topic.id == topic
+    assert result.outcome in {Outcome.ANSWER, Outcome.SUGGEST}
+    assert result.lang == lang
+    assert result.question == question
+
+
+def test_clear_questions_get_confident_answers(matcher: FaqMatcher) -> None:
+    for question in ("my deposit has not arrived", "forgot my password", "转人工", "交易手续费是多少"):
+        result = matcher.match(question)
+        assert result.outcome is Outcome.ANSWER, question
+        assert result.score >= matcher.thresholds.answer
+        assert result.suggestions == ()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "is it going to be sunny in Berlin on Saturday",
+        "tell me something funny about penguins",
+        "can you do my chemistry homework for me",
+        "周六北京会下雨吗",
+        "讲个冷笑话吧",
+        "帮我写完物理作业",
+    ],
+)
+def test_out_of_scope_never_gets_a_confident_answer(matcher: FaqMatcher, question: str) -> None:
+    assert matcher.match(question).outcome is not Outcome.ANSWER
+
+
+def test_the_three_outcomes_follow_the_thresholds(matcher: FaqMatcher) -> None:
+    question = "my withdrawal fee looks wrong"
+    score = matcher.match(question).score
+    assert 0 < score <= 1
+    answer = matcher.with_thresholds(Thresholds(answer=score - 1e-6, suggest=0.0)).match(question)
+    assert answer.outcome is Outcome.ANSWER and answer.topic is not None and answer.suggestions == ()
+    suggest = matcher.with_thresholds(Thresholds(answer=1.01, suggest=score - 1e-6)).match(question)
+    assert suggest.outcome is Outcome.SUGGEST
+    assert suggest.topic is not None and suggest.suggestions[0] == suggest.topic
+    assert 1 <= len(suggest.suggestions) <= MAX_SUGGESTIONS
+    assert len({t.id for t in suggest.suggestions}) == len(suggest.suggestions)
+    fallback = matcher.with_thresholds(Thresholds(answer=1.01, suggest=score + 1e-6)).match(question)
+    assert fallback.outcome is Outcome.FALLBACK and fallback.topic is None and fallback.suggestions == ()
+
+
+def test_ambiguous_question_offers_did_you_mean(matcher: FaqMatcher) -> None:
+    loose = matcher.with_thresholds(Thresholds(answer=1.01, suggest=0.0))
+    result = loose.match("fee for withdrawing")
+    assert result.outcome is Outcome.SUGGEST
+    ids = [t.id for t in result.suggestions]
+    assert "withdrawal.pending" in ids or "trading.fees" in ids
+
+
+def test_empty_and_blank_questions_fall_back(matcher: FaqMatcher) -> None:
+    for question in ("", "   ", "?!?!", "😀😀"):
+        result = matcher.match(question)
+        assert result.outcome is Outcome.FALLBACK
+        assert result.topic is None and result.score == 0.0
+
+
+def test_ten_thousand_characters(matcher: FaqMatcher) -> None:
+    long_question = "my deposit has not arrived " + "blah " * 2000
+    assert len(long_question) > 10_000
+    result = matcher.match(long_question)
+    assert result.question == long_question
+    assert result.topic is not None and result.topic.id == "deposit.not_credited"
+    assert matcher.match("x" * 10_000).outcome is not Outcome.ANSWER
+    assert matcher.match("充值" * 5000).lang == "zh"
+
+
+def test_verbatim_title_is_an_exact_answer(matcher: FaqMatcher) -> None:
+    result = matcher.match("Lost 2FA device")
+    assert result.outcome is Outcome.ANSWER and result.score == 1.0
+    assert result.topic is not None and result.topic.id == "account.2fa_lost"
+
+
+async def test_match_async_agrees_with_match(matcher: FaqMatcher) -> None:
+    questions = [
+        "my deposit has not arrived",
+        "提现要多久",
+        "reset my 2fa please",
+        "api key",
+        "where is my money",
+    ]
+    results = await asyncio.gather(*(matcher.match_async(q) for q in questions))
+    for question, result in zip(questions, results, strict=True):
+        expected = matcher.match(question)
+        assert result.question == question
+        assert result.outcome is expected.outcome
+        assert (result.topic and result.topic.id) == (expected.topic and expected.topic.id)
+        assert result.score == pytest.approx(expected.score, abs=1e-4)
+
+
+def test_lexical_only_matcher_needs_no_model(faq_cache_dir: Path) -> None:
+    lexical = FaqMatcher.build(load_knowledge_base(FIXTURE_KB), cache_dir=faq_cache_dir, embeddings=False)
+    assert not lexical.uses_embeddings
+    result = lexical.match("withdrawal still pending")
+    assert result.topic is not None and result.topic.id == "withdrawal.pending"
+    assert lexical.embedded_questions == 0
