@@ -89,6 +89,7 @@ class TurnWriter:
         concurrency: Transactions in flight at once. SQLite has one writer, so one; on
             PostgreSQL a new group starts while the previous one commits. Turns of one
             conversation never share or race groups: the pipeline sends one at a time.
+
     """
 
     def __init__(self, db: Database, max_batch: int = 256, concurrency: int | None = None) -> None:
