@@ -103,10 +103,11 @@ class TurnWriter:
         """Store one turn (with whatever else is waiting) and return its ids."""
         pending = _Pending(turn)
         self._queue.append(pending)
+        # A flusher that has left its loop is done in the same step (no await in between),
+        # so counting the unfinished ones never misses a queue that nobody will drain.
+        self._flushers = {task for task in self._flushers if not task.done()}
         if len(self._flushers) < self._concurrency:
-            task = asyncio.create_task(self._flush())
-            self._flushers.add(task)
-            task.add_done_callback(self._flushers.discard)
+            self._flushers.add(asyncio.create_task(self._flush()))
         return await pending.future
 
     async def _flush(self) -> None:
