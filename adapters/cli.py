@@ -5,6 +5,7 @@
 ``helpline db current``     show the database's schema revision
 ``helpline chat``           talk to the bot in the terminal
 ``helpline faq match``      match questions (one per line on stdin) against a knowledge base
+``helpline tickets ...``    list, show, reply to and solve tickets
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     match.add_argument("--json", action="store_true", help="print one JSON object per question")
     match.set_defaults(handler=_faq_match)
+
+    from adapters.tickets_cli import add_ticket_commands
+
+    add_ticket_commands(commands, _run_async)
     return parser
 
 

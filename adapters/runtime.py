@@ -41,6 +41,7 @@ from core.faults import FaultPoints
 from core.pipeline import Pipeline
 from core.scheduler import Scheduler, backlog_watchdog
 from core.settings import ROOT, Settings, SettingsError
+from core.tickets import TicketService, load_ticket_settings
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class Runtime:
     pipeline: Pipeline
     dispatcher: Dispatcher
     scheduler: Scheduler
+    tickets: TicketService
     channels: dict[str, Channel]
     app: Starlette
 
@@ -223,7 +225,13 @@ async def open_runtime(
             log.info("%s: started", name)
         scheduler = Scheduler()
         scheduler.add(backlog_watchdog(db, warn_after_seconds=300))
-        yield Runtime(settings, db, engine, pipeline, dispatcher, scheduler, channels, app)
+        tickets = TicketService(
+            db,
+            load_ticket_settings(settings.section("tickets")),
+            on_queued=dispatcher.wake,
+            on_conversation_changed=pipeline.forget,
+        )
+        yield Runtime(settings, db, engine, pipeline, dispatcher, scheduler, tickets, channels, app)
     finally:
         for task in background:
             task.cancel()

@@ -120,3 +120,14 @@ def test_faq_match_reads_stdin_and_prints_json_lines(
     assert line["lang"] == "en"
     assert line["outcome"] in {"answer", "suggest", "fallback"}
     assert line["topic"] in {"card.lost", None}
+
+
+def test_tickets_commands_are_wired(tmp_path: Path) -> None:
+    env = {"HELPLINE_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path}/t.db"}
+    assert helpline("db", "upgrade", env=env).returncode == 0
+    listed = helpline("tickets", "list", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.strip() == "[]"
+    missing = helpline("tickets", "show", "HL-9999", env=env)
+    assert missing.returncode != 0
+    assert "HL-9999" in missing.stderr + missing.stdout

@@ -1,0 +1,210 @@
+"""Queries of the ticket service, written once for SQLite and PostgreSQL.
+
+Rows that several agents or processes may change at once (the number counter, a ticket,
+its conversation) are read with ``FOR UPDATE`` on PostgreSQL; SQLite serialises writers
+anyway, so the clause is left out there by the dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.repository import insert_ignoring_conflicts
+from conversations.tables import Agent, Conversation, Counter, Message, Ticket, TicketEvent, table_of
+from conversations.values import Author, Direction
+
+
+async def next_number(session: AsyncSession, name: str, start: int) -> int:
+    """Take the next value of a named counter, atomically across processes.
+
+    The first use creates the counter at ``start``, so the first value returned is ``start + 1``.
+    Run it first in a write transaction: the row lock (PostgreSQL) or the write lock
+    (SQLite) is then held until the commit, and concurrent callers get distinct values.
+    """
+    dialect = session.get_bind().dialect.name
+    await session.execute(insert_ignoring_conflicts(dialect, Counter).values(name=name, value=start))
+    value = await session.scalar(
+        update(table_of(Counter))
+        .where(table_of(Counter).c.name == name)
+        .values(value=table_of(Counter).c.value + 1)
+        .returning(table_of(Counter).c.value)
+    )
+    assert value is not None
+    return int(value)
+
+
+async def ticket_by_number(session: AsyncSession, number: int, *, lock: bool = False) -> Ticket | None:
+    """The ticket with that number, locked for update when asked."""
+    query = select(Ticket).where(Ticket.number == number)
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def ticket_by_id(session: AsyncSession, ticket_id: int) -> Ticket | None:
+    """The ticket with that row id."""
+    return await session.get(Ticket, ticket_id)
+
+
+async def conversation(
+    session: AsyncSession, conversation_id: int, *, lock: bool = False
+) -> Conversation | None:
+    """A conversation by id, locked for update when asked."""
+    query = select(Conversation).where(Conversation.id == conversation_id)
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def add_event(
+    session: AsyncSession, ticket_id: int, kind: str, actor: str, data: dict[str, Any], now: datetime
+) -> None:
+    """Append an entry to a ticket's audit trail."""
+    await session.execute(
+        table_of(TicketEvent)
+        .insert()
+        .values(ticket_id=ticket_id, kind=kind, actor=actor[:64], data=data, created_at=now)
+    )
+
+
+async def has_recent_ticket(
+    session: AsyncSession, contact_id: int, since: datetime, *, exclude_id: int | None = None
+) -> bool:
+    """Whether the contact opened a ticket at or after ``since`` (other than ``exclude_id``)."""
+    query = select(Ticket.id).where(Ticket.contact_id == contact_id, Ticket.created_at >= since)
+    if exclude_id is not None:
+        query = query.where(Ticket.id != exclude_id)
+    return await session.scalar(query.limit(1)) is not None
+
+
+async def recent_customer_texts(session: AsyncSession, conversation_id: int, limit: int) -> list[str]:
+    """The customer's last ``limit`` messages of a conversation, oldest first."""
+    result = await session.scalars(
+        select(Message.text)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.IN.value,
+            Message.internal.is_(False),
+        )
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(result.all()))
+
+
+async def agent_by_id(session: AsyncSession, agent_id: int) -> Agent | None:
+    """An active agent by id."""
+    return await session.scalar(select(Agent).where(Agent.id == agent_id, Agent.active.is_(True)))
+
+
+async def agent_by_email(session: AsyncSession, email: str) -> Agent | None:
+    """An active agent by e-mail address (case-insensitive)."""
+    return await session.scalar(
+        select(Agent).where(func.lower(Agent.email) == email.strip().lower(), Agent.active.is_(True))
+    )
+
+
+async def ensure_agent(session: AsyncSession, email: str, display_name: str, now: datetime) -> Agent:
+    """The agent with that e-mail address, created (as an active agent) if missing."""
+    await session.execute(
+        insert_ignoring_conflicts(session.get_bind().dialect.name, Agent).values(
+            email=email, display_name=display_name, role="agent", active=True, created_at=now
+        )
+    )
+    agent = await session.scalar(select(Agent).where(Agent.email == email))
+    assert agent is not None
+    return agent
+
+
+async def agent_emails(session: AsyncSession, agent_ids: Collection[int]) -> dict[int, str]:
+    """E-mail addresses of agents by id."""
+    if not agent_ids:
+        return {}
+    result = await session.execute(select(Agent.id, Agent.email).where(Agent.id.in_(agent_ids)))
+    return {row.id: row.email for row in result}
+
+
+async def add_internal_note(
+    session: AsyncSession, conversation_id: int, channel: str, agent_id: int, text: str, now: datetime
+) -> int:
+    """Store an agent's internal note in a conversation: no outbox entry, never delivered."""
+    message_id = await session.scalar(
+        table_of(Message)
+        .insert()
+        .values(
+            conversation_id=conversation_id,
+            channel=channel,
+            direction=Direction.OUT.value,
+            author=Author.AGENT.value,
+            agent_id=agent_id,
+            text=text,
+            buttons=[],
+            attachments=[],
+            internal=True,
+            created_at=now,
+        )
+        .returning(Message.id)
+    )
+    assert message_id is not None
+    return int(message_id)
+
+
+async def list_tickets(
+    session: AsyncSession,
+    *,
+    statuses: Collection[str] | None,
+    assignee_id: int | None,
+    priorities: Collection[str] | None,
+    contact_id: int | None,
+    limit: int,
+) -> Sequence[Ticket]:
+    """Tickets matching the filters, the most pressing response target first, then by number."""
+    query = select(Ticket)
+    if statuses is not None:
+        query = query.where(Ticket.status.in_(statuses))
+    if assignee_id is not None:
+        query = query.where(Ticket.assignee_id == assignee_id)
+    if priorities is not None:
+        query = query.where(Ticket.priority.in_(priorities))
+    if contact_id is not None:
+        query = query.where(Ticket.contact_id == contact_id)
+    query = query.order_by(Ticket.sla_due_at.is_(None), Ticket.sla_due_at, Ticket.number).limit(limit)
+    return (await session.scalars(query)).all()
+
+
+async def latest_ticket_of(session: AsyncSession, *, contact_id: int) -> Ticket | None:
+    """A contact's most recently opened ticket."""
+    return await session.scalar(
+        select(Ticket).where(Ticket.contact_id == contact_id).order_by(Ticket.number.desc()).limit(1)
+    )
+
+
+async def events_of(session: AsyncSession, ticket_id: int) -> Sequence[TicketEvent]:
+    """A ticket's audit trail, oldest first."""
+    return (
+        await session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        )
+    ).all()
+
+
+async def messages_of(
+    session: AsyncSession, conversation_ids: Collection[int], limit: int
+) -> Sequence[Message]:
+    """The last ``limit`` messages (internal notes included) of some conversations, oldest first."""
+    if not conversation_ids:
+        return []
+    newest = (
+        await session.scalars(
+            select(Message)
+            .where(Message.conversation_id.in_(conversation_ids))
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return list(reversed(newest))

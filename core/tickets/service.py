@@ -1,0 +1,300 @@
+"""The ticket service: every action the bot or an agent takes on a ticket, one transaction each.
+
+After each commit that changed who answers a conversation (bot or agent), the pipeline is
+told through ``on_conversation_changed`` so it drops its cached state; after a reply is
+queued, ``on_queued`` wakes the dispatcher.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations import repository as repo
+from conversations import ticket_queries as q
+from conversations.database import Database
+from conversations.tables import Ticket
+from conversations.values import Author
+from core.pipeline import storable, utcnow
+from core.tickets import handoff
+from core.tickets import transitions as st
+from core.tickets.assignment import Assignment, agent_of
+from core.tickets.config import TicketSettings
+from core.tickets.errors import ConversationNotFound, InvalidTicketInput
+from core.tickets.lifecycle import Lifecycle
+from core.tickets.lookup import Lookup, check_priority
+from core.tickets.priority import PriorityDecision, decide_priority
+from core.tickets.reading import view_of
+from core.tickets.views import TicketView
+
+log = logging.getLogger(__name__)
+COUNTER = "ticket"
+# How many of the customer's latest messages the priority rules read.
+CUSTOMER_TEXTS = 5
+
+
+class TicketService(Assignment, Lifecycle, Lookup):
+    """Opens tickets and carries out agents' actions on them.
+
+    Args:
+        db: The store.
+        settings: Numbering, response targets and priority rules.
+        on_queued: Called after a reply was queued for delivery (wakes the dispatcher).
+        on_conversation_changed: Called with ``(channel, thread_key)`` after a commit that
+            changed a conversation's status, agent or ticket (``Pipeline.forget``).
+        clock: The current time (tests move it).
+
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        settings: TicketSettings,
+        *,
+        on_queued: Callable[[], None] | None = None,
+        on_conversation_changed: Callable[[str, str], None] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        super().__init__(db, settings, on_conversation_changed, clock)
+        self._on_queued = on_queued
+
+    async def open(
+        self,
+        conversation_id: int,
+        subject: str,
+        category: str | None,
+        priority: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        actor: str = "bot",
+    ) -> TicketView:
+        """Open a ticket for a conversation and link the conversation to it.
+
+        Args:
+            conversation_id: The customer's conversation.
+            subject: A one-line summary.
+            category: E.g. ``"withdrawal_missing"``; drives the priority rules.
+            priority: Forces a priority; ``None`` lets the rules decide.
+            details: Facts gathered by the bot (order id, txid, asset, amount...).
+            actor: Who opens it, for the audit trail.
+
+        Raises:
+            ConversationNotFound: No such conversation.
+            InvalidTicketInput: Empty subject or unknown priority.
+
+        """
+        subject = " ".join(subject.split())[:300]
+        if not subject:
+            raise InvalidTicketInput("a ticket needs a subject")
+        if priority is not None:
+            check_priority(priority)
+        facts = dict(details or {})
+        now = self._clock()
+        async with self._db.transaction() as session:
+            # The counter first: its lock orders concurrent openers before they read anything.
+            number = await q.next_number(session, COUNTER, self._settings.number_start)
+            conversation = await q.conversation(session, conversation_id, lock=True)
+            if conversation is None:
+                raise ConversationNotFound(f"no conversation {conversation_id}")
+            decision = await self._priority(
+                session,
+                conversation.id,
+                conversation.contact_id,
+                now,
+                category,
+                [subject, *_strings(facts)],
+                priority,
+                actor,
+            )
+            ticket = Ticket(
+                number=number,
+                conversation_id=conversation.id,
+                contact_id=conversation.contact_id,
+                subject=subject,
+                category=category,
+                priority=decision.priority,
+                status=st.NEW,
+                details={**facts, "priority_reasons": list(decision.reasons)},
+                sla_due_at=now + self._settings.sla(decision.priority),
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(ticket)
+            await session.flush()
+            conversation.ticket_id = ticket.id
+            changed = (conversation.channel, conversation.thread_key)
+            await q.add_event(
+                session,
+                ticket.id,
+                "opened",
+                actor,
+                {
+                    "priority": decision.priority,
+                    "reasons": list(decision.reasons),
+                    "category": category,
+                    "sla_due_at": ticket.sla_due_at.isoformat() if ticket.sla_due_at else None,
+                },
+                now,
+            )
+            view = await view_of(session, ticket, self._settings)
+        log.info("ticket %s opened (%s, %s) by %s", view.number, view.priority, category, actor)
+        self._changed([changed])
+        return view
+
+    async def reply(self, number: str | int, agent_id: int, text: str) -> TicketView:
+        """Send an agent's reply to the customer on their channel.
+
+        The message and its outbox entry are stored in the ticket's transaction. The first
+        reply sets ``first_response_at``; ``new`` becomes ``open`` and a solved ticket is
+        reopened. The agent takes the conversation (and the ticket, if unassigned).
+
+        Raises:
+            TicketNotFound: No such ticket.
+            UnknownAgent: No such active agent.
+            InvalidTransition: The ticket is closed.
+            InvalidTicketInput: The text is empty.
+
+        """
+        body = _text(text, "reply")
+        now = self._clock()
+        async with self._db.transaction() as session:
+            ticket = await self._locked(session, number)
+            agent = await agent_of(session, agent_id)
+            label = self._label(ticket)
+            st.ensure_active(label, ticket.status, "reply to")
+            reopened = None
+            if ticket.status == st.SOLVED:
+                reopened = await self._record_status(
+                    session, ticket, st.OPEN, agent.email, now, "agent reply"
+                )
+            conversation = await q.conversation(session, ticket.conversation_id)
+            assert conversation is not None
+            [stored] = await repo.add_replies(
+                session,
+                conversation.id,
+                conversation.channel,
+                [repo.NewReply(body, (), Author.AGENT, agent.id)],
+                now,
+            )
+            first = ticket.first_response_at is None
+            if first:
+                ticket.first_response_at = now
+            if ticket.status == st.NEW:
+                ticket.status = st.OPEN
+            if ticket.assignee_id is None:
+                ticket.assignee_id = agent.id
+            ticket.updated_at = now
+            conversation.last_message_at = now
+            changed = await handoff.to_agent(session, ticket, agent.id)
+            await q.add_event(
+                session,
+                ticket.id,
+                "replied",
+                agent.email,
+                {"agent_id": agent.id, "message_id": stored.id, "first_response": first},
+                now,
+            )
+            view = await view_of(session, ticket, self._settings)
+        self._changed([reopened, changed])
+        if self._on_queued is not None:
+            self._on_queued()
+        return view
+
+    async def note(self, number: str | int, agent_id: int, text: str) -> TicketView:
+        """Add an internal note: stored in the conversation, marked internal, never delivered.
+
+        Raises:
+            TicketNotFound: No such ticket.
+            UnknownAgent: No such active agent.
+            InvalidTicketInput: The text is empty.
+
+        """
+        body = _text(text, "note")
+        now = self._clock()
+        async with self._db.transaction() as session:
+            ticket = await self._locked(session, number)
+            agent = await agent_of(session, agent_id)
+            conversation = await q.conversation(session, ticket.conversation_id)
+            assert conversation is not None
+            message_id = await q.add_internal_note(
+                session, conversation.id, conversation.channel, agent.id, body, now
+            )
+            ticket.updated_at = now
+            await q.add_event(
+                session, ticket.id, "note", agent.email, {"agent_id": agent.id, "message_id": message_id}, now
+            )
+            return await view_of(session, ticket, self._settings)
+
+    async def set_priority(self, number: str | int, priority: str, actor: str = "agent") -> TicketView:
+        """Change a ticket's priority; the response target follows while no one has responded yet.
+
+        Raises:
+            TicketNotFound: No such ticket.
+            InvalidTicketInput: Unknown priority.
+            InvalidTransition: The ticket is closed.
+
+        """
+        check_priority(priority)
+        now = self._clock()
+        async with self._db.transaction() as session:
+            ticket = await self._locked(session, number)
+            st.ensure_active(self._label(ticket), ticket.status, "change the priority of")
+            if ticket.priority != priority:
+                previous, ticket.priority, ticket.updated_at = ticket.priority, priority, now
+                if ticket.first_response_at is None:
+                    ticket.sla_due_at = ticket.created_at + self._settings.sla(priority)
+                await q.add_event(
+                    session,
+                    ticket.id,
+                    "priority_changed",
+                    actor,
+                    {
+                        "from": previous,
+                        "to": priority,
+                        "sla_due_at": ticket.sla_due_at.isoformat() if ticket.sla_due_at else None,
+                    },
+                    now,
+                )
+            return await view_of(session, ticket, self._settings)
+
+    async def _priority(
+        self,
+        session: AsyncSession,
+        conversation_id: int,
+        contact_id: int,
+        now: datetime,
+        category: str | None,
+        texts: builtins.list[str],
+        forced: str | None,
+        actor: str,
+    ) -> PriorityDecision:
+        if forced is not None:
+            return PriorityDecision(forced, (f"set by {actor}",))
+        rules = self._settings.priority
+        since = now - timedelta(days=rules.repeat_window_days)
+        repeated = await q.has_recent_ticket(session, contact_id, since)
+        texts = texts + await q.recent_customer_texts(session, conversation_id, CUSTOMER_TEXTS)
+        return decide_priority(rules, category, texts, repeated_contact=repeated)
+
+
+def _text(text: str, what: str) -> str:
+    body = storable(text).strip()
+    if not body:
+        raise InvalidTicketInput(f"the {what} is empty")
+    return body
+
+
+def _strings(value: Any, depth: int = 0) -> Iterable[str]:
+    """Every string in a JSON-like value (the details the bot gathered), for the priority rules."""
+    if isinstance(value, str):
+        yield value
+    elif depth < 4 and isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item, depth + 1)
+    elif depth < 4 and isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item, depth + 1)
