@@ -12,6 +12,7 @@ import gc
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
@@ -140,14 +141,39 @@ async def start_engine(settings: Settings, tasks: list[asyncio.Task[None]]) -> F
     lexical = await asyncio.to_thread(build_matcher, settings, kb, embeddings=False)
     engine = FaqEngine(lexical, kb, settings.brand, settings.engine.default_language)
 
+    loop = asyncio.get_running_loop()
+    built: asyncio.Future[FaqMatcher] = loop.create_future()
+
+    def build() -> None:
+        try:
+            matcher = build_matcher(settings, kb, embeddings=True)
+        except Exception as exc:  # reported on the loop below
+            loop.call_soon_threadsafe(_settle, built, None, exc)
+        else:
+            loop.call_soon_threadsafe(_settle, built, matcher, None)
+
+    # A daemon thread, not the loop's executor: stopping during a first start must not
+    # wait a minute for the embeddings to finish (the cache is written atomically).
+    threading.Thread(target=build, name="faq-index", daemon=True).start()
+
     async def upgrade() -> None:
         try:
-            engine.use_matcher(await asyncio.to_thread(build_matcher, settings, kb, embeddings=True))
+            engine.use_matcher(await built)
         except Exception:  # lexical answers go on; the log says why the index failed
             log.exception("the embeddings index could not be built; answering with lexical matching")
 
     tasks.append(asyncio.create_task(upgrade()))
     return engine
+
+
+def _settle(future: asyncio.Future[FaqMatcher], matcher: FaqMatcher | None, exc: Exception | None) -> None:
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        assert matcher is not None
+        future.set_result(matcher)
 
 
 class _ProgressLog:

@@ -65,10 +65,16 @@ async def platform() -> AsyncIterator[FakePlatform]:
 
 @pytest.fixture
 def helpline(
-    database_url: str, db: Database, platform: FakePlatform, tmp_path: Path
+    database_url: str,
+    db: Database,
+    platform: FakePlatform,
+    tmp_path: Path,
+    faq_engine: object,
+    data_dir: Path,
 ) -> Iterator[HelplineProcess]:
     process = HelplineProcess(
         {
+            "HELPLINE_DATA_DIR": str(data_dir),
             "HELPLINE_DATABASE__URL": database_url,
             "HELPLINE_HTTP__PORT": str(free_port()),
             "HELPLINE_WEBHOOK__ENABLED": "true",
