@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_message(body: bytes, model: type[M], max_text_chars: int) -> M | Response:
+    """Validate a JSON message body, or return the 4xx error response that says what is wrong."""
+    try:
+        post = model.model_validate(orjson.loads(body))
+    except orjson.JSONDecodeError:
+        return error(400, "invalid_json", "the body is not valid JSON")
+    except ValidationError as exc:
+        return error(422, "invalid_request", validation_message(exc))
+    text = getattr(post, "text", None)
+    if isinstance(text, str) and len(text) > max_text_chars:
+        return error(413, "text_too_long", f"text is limited to {max_text_chars} characters")
+    return post
 
 
 async def read_limited(request: Request, limit: int) -> bytes | None:

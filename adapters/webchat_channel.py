@@ -14,13 +14,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.http_helpers import error, json_response, read_limited, validation_message
+from adapters.http_helpers import error, json_response, parse_message, read_limited
 from conversations import repository as repo
 from conversations.database import Database
 from conversations.errors import StoreUnavailable
@@ -115,18 +114,9 @@ class WebchatChannel(Channel):
         body = await read_limited(request, self._max_body)
         if body is None:
             return error(413, "too_large", f"the request body is larger than {self._max_body} bytes")
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return error(400, "invalid_json", "the body is not valid JSON")
-        try:
-            post = ChatPost.model_validate(data)
-        except ValidationError as exc:
-            return error(422, "invalid_request", validation_message(exc))
-        if post.text is not None and len(post.text) > self._settings.max_text_chars:
-            return error(
-                413, "text_too_long", f"text is limited to {self._settings.max_text_chars} characters"
-            )
+        post = parse_message(body, ChatPost, self._settings.max_text_chars)
+        if isinstance(post, Response):
+            return post
         message = InboundMessage(
             channel=NAME,
             thread_key=post.session_id,

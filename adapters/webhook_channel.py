@@ -27,12 +27,12 @@ from typing import Any
 
 import httpx
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.http_helpers import error, json_response, read_limited, validation_message
+from adapters.http_helpers import error, json_response, parse_message, read_limited
 from conversations.errors import StoreUnavailable
 from conversations.values import InboundMessage, OutboundMessage, Sender, Surface
 from core.channels import Channel, ChannelUnavailable, DeliveryRejected, Inbox, RateLimited
@@ -172,16 +172,9 @@ class WebhookChannel(Channel):
         problem = self._authenticate(request, body)
         if problem is not None:
             return error(401, "unauthorized", problem)
-        try:
-            post = WebhookPost.model_validate(orjson.loads(body))
-        except orjson.JSONDecodeError:
-            return error(400, "invalid_json", "the body is not valid JSON")
-        except ValidationError as exc:
-            return error(422, "invalid_request", validation_message(exc))
-        if post.text is not None and len(post.text) > self._settings.max_text_chars:
-            return error(
-                413, "text_too_long", f"text is limited to {self._settings.max_text_chars} characters"
-            )
+        post = parse_message(body, WebhookPost, self._settings.max_text_chars)
+        if isinstance(post, Response):
+            return post
         message = InboundMessage(
             channel=NAME,
             thread_key=post.conversation_id,
