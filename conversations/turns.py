@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from conversations.database import Database
@@ -51,6 +51,8 @@ class TurnWrite:
         edit_of_id: For an edit, our id of the edited message.
         delivered: The channel delivers replies in its response to the inbound request
             (the web chat): the replies are stored as sent, with no delivery to wait for.
+        expected: The conversation's (status, ticket id, assigned agent) the engine saw; if
+            the stored ones differ, nothing is written and the turn comes back ``stale``.
 
     """
 
@@ -62,14 +64,21 @@ class TurnWrite:
     now: datetime
     edit_of_id: int | None = None
     delivered: bool = False
+    expected: tuple[str, int | None, int | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TurnWritten:
-    """The stored result: ``message_id`` is ``None`` when the message was a duplicate."""
+    """The stored result.
+
+    ``message_id`` is ``None`` when nothing was stored: the message was a duplicate, or
+    (``stale``) someone else changed the conversation's handling since the engine decided
+    (an agent took it from another process), so the turn must be decided again.
+    """
 
     message_id: int | None
     replies: tuple[StoredReply, ...] = ()
+    stale: bool = False
 
 
 @dataclass(slots=True)
@@ -140,8 +149,12 @@ def _settle(pending: _Pending, exc: BaseException) -> None:
         pending.future.set_exception(exc)
 
 
-def write_turns(session: Connection, turns: Sequence[TurnWrite]) -> list[TurnWritten]:
+def write_turns(session: Connection, all_turns: Sequence[TurnWrite]) -> list[TurnWritten]:
     """Store turns in the connection's transaction with multi-row statements."""
+    stale = _stale(session, all_turns)
+    turns = [t for t in all_turns if t.conversation_id not in stale]
+    if not turns:
+        return [TurnWritten(None, stale=True) for _ in all_turns]
     inserted = session.execute(
         insert_ignoring_conflicts(session.dialect.name, Message).returning(
             table_of(Message).c.channel, table_of(Message).c.external_id, table_of(Message).c.id
@@ -199,7 +212,10 @@ def write_turns(session: Connection, turns: Sequence[TurnWrite]) -> list[TurnWri
         )
     results: list[TurnWritten] = []
     taken = iter(reply_ids)
-    for turn in turns:
+    for turn in all_turns:
+        if turn.conversation_id in stale:
+            results.append(TurnWritten(None, stale=True))
+            continue
         message_id = ids.get(_key(turn))
         if message_id is None:
             results.append(TurnWritten(None))
@@ -207,6 +223,21 @@ def write_turns(session: Connection, turns: Sequence[TurnWrite]) -> list[TurnWri
         stored = tuple(StoredReply(next(taken), r.text, r.buttons, turn.now) for r in turn.replies)
         results.append(TurnWritten(message_id, stored))
     return results
+
+
+def _stale(session: Connection, turns: Sequence[TurnWrite]) -> set[int]:
+    """Conversations whose handling changed since their turn was decided."""
+    expected = {t.conversation_id: t.expected for t in turns if t.expected is not None}
+    if not expected:
+        return set()
+    table = table_of(Conversation)
+    rows = session.execute(
+        select(table.c.id, table.c.status, table.c.ticket_id, table.c.assigned_agent_id).where(
+            table.c.id.in_(expected)
+        )
+    )
+    current = {row.id: (row.status, row.ticket_id, row.assigned_agent_id) for row in rows}
+    return {cid for cid, seen in expected.items() if current.get(cid, seen) != seen}
 
 
 def _key(turn: TurnWrite) -> tuple[str, str]:

@@ -101,36 +101,55 @@ class Pipeline:
 
     async def _ingest(self, message: InboundMessage, key: tuple[str, str]) -> TurnResult:
         now = utcnow()
-        conversation = self._conversations.get(key) or await self._load(message, now)
         redaction = self._redact(storable(message.text))
         text = redaction.text
         edit_of_id = None
         if message.edit_of_external_id is not None:
             async with self._db.reader() as session:
                 edit_of_id = await repo.inbound_id(session, message.channel, message.edit_of_external_id)
-        decision = await self._engine.respond(Turn(message, text, conversation, redaction.findings))
-        state = {
-            "language": conversation.language,
-            "status": conversation.status,
-            "bot_state": conversation.bot_state,
-            "slots": conversation.slots,
-            **decision.changes(),
-        }
-        written = await self._writer.write(
-            TurnWrite(
-                conversation_id=conversation.id,
-                message=message,
-                text=text,
-                replies=tuple(ReplyWrite(r.text, r.buttons) for r in decision.replies),
-                state=state,
-                now=now,
-                edit_of_id=edit_of_id,
-                delivered=message.channel in self._answering,
+        for _attempt in range(3):
+            conversation = self._conversations.get(key) or await self._load(message, now)
+            decision = await self._engine.respond(Turn(message, text, conversation, redaction.findings))
+            state = {
+                "language": conversation.language,
+                "status": conversation.status,
+                "bot_state": conversation.bot_state,
+                "slots": conversation.slots,
+                **decision.changes(),
+            }
+            written = await self._writer.write(
+                TurnWrite(
+                    conversation_id=conversation.id,
+                    message=message,
+                    text=text,
+                    replies=tuple(ReplyWrite(r.text, r.buttons) for r in decision.replies),
+                    state=state,
+                    now=now,
+                    edit_of_id=edit_of_id,
+                    delivered=message.channel in self._answering,
+                    expected=(conversation.status, conversation.ticket_id, conversation.assigned_agent_id),
+                )
             )
-        )
+            if not written.stale:
+                break
+            # An agent (perhaps in another process) changed who handles this conversation
+            # after the cached state was read: decide again on the stored state.
+            self._conversations.discard(key)
+        else:
+            raise RuntimeError(f"conversation {key} kept changing while a turn was decided")
         if written.message_id is None:
             return await self._duplicate(message, conversation.id)
-        self._conversations.put(key, dataclasses.replace(conversation, created=False, **state))
+        self._conversations.put(
+            key,
+            dataclasses.replace(
+                conversation,
+                created=False,
+                language=state["language"],
+                status=state["status"],
+                bot_state=state["bot_state"],
+                slots=state["slots"],
+            ),
+        )
         replies = tuple(
             TurnReply(r.id, r.text, tuple((b.label, b.action) for b in r.buttons)) for r in written.replies
         )

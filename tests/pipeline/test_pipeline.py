@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from conversations.database import Database
 from conversations.tables import Contact, Conversation, Identity, Message, OutboxEntry
 from conversations.values import Attachment, InboundMessage, Sender, Surface
+from core.engine.base import Decision
 from core.pipeline import Pipeline
 from tests.pipeline.engines import EchoEngine
 
@@ -219,3 +220,36 @@ async def test_a_failing_turn_does_not_fail_others_in_its_group(database_url: st
         assert await count(db, Message, Message.direction == "in") == 8
     finally:
         await db.dispose()
+
+
+class QuietForHumans(EchoEngine):
+    """Answers only while the bot handles the conversation."""
+
+    async def respond(self, turn):  # type: ignore[no-untyped-def]
+        if turn.conversation.status == "human":
+            self.calls += 1
+            return Decision()
+        return await super().respond(turn)
+
+
+async def test_a_handoff_made_elsewhere_is_seen_by_the_next_turn(database_url: str) -> None:
+    # The server's pipeline caches the conversation; an operator's command in another
+    # process hands it to a person. The next message must not get a bot answer.
+    server_db, operator_db = Database(database_url), Database(database_url)
+    try:
+        engine = QuietForHumans()
+        pipeline = Pipeline(server_db, engine)
+        first = await pipeline.receive(inbound(1))
+        assert first.replies
+        async with operator_db.transaction() as session:
+            await session.execute(update(Conversation).values(status="human"))
+        second = await pipeline.receive(inbound(2))
+        assert second.replies == ()
+        assert not second.duplicate
+        async with server_db.reader() as session:
+            status = await session.scalar(select(Conversation.status))
+        assert status == "human"  # the turn did not write the stale "bot" back
+        assert await count(server_db, Message, Message.direction == "in") == 2
+    finally:
+        await server_db.dispose()
+        await operator_db.dispose()
