@@ -40,7 +40,7 @@ from core.faq.kb import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from core.faq.matcher import FaqMatcher
 from core.faults import FaultPoints
 from core.pipeline import Pipeline
-from core.scheduler import Scheduler, backlog_watchdog
+from core.scheduler import Scheduler, backlog_watchdog, sqlite_checkpoints
 from core.settings import ROOT, Settings, SettingsError
 from core.tickets import TicketService, load_ticket_settings
 
@@ -251,6 +251,8 @@ async def open_runtime(
             log.info("%s: started", name)
         scheduler = Scheduler()
         scheduler.add(backlog_watchdog(db, warn_after_seconds=300))
+        if db.is_sqlite:
+            scheduler.add(sqlite_checkpoints(db))
         tickets = TicketService(
             db,
             load_ticket_settings(settings.section("tickets")),

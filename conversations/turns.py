@@ -104,7 +104,7 @@ class TurnWriter:
     def __init__(self, db: Database, max_batch: int = 256, concurrency: int | None = None) -> None:
         self._db = db
         self._max_batch = max_batch
-        self._concurrency = concurrency or (1 if db.is_sqlite else 4)
+        self._concurrency = concurrency or (1 if db.is_sqlite else 2)
         self._queue: list[_Pending] = []
         self._flushers: set[asyncio.Task[None]] = set()
 

@@ -82,3 +82,8 @@ def backlog_watchdog(db: Database, warn_after_seconds: float) -> Job:
             )
 
     return Job("outbox backlog watchdog", 60.0, check)
+
+
+def sqlite_checkpoints(db: Database) -> Job:
+    """A job that keeps SQLite's write-ahead log small, outside the commit path."""
+    return Job("SQLite checkpoint", 1.0, db.checkpoint)
