@@ -179,16 +179,6 @@ async def record(session: AsyncSession, outcomes: Sequence[DeliveryOutcome], now
         )
 
 
-async def release(session: AsyncSession, outbox_ids: Sequence[int]) -> None:
-    """Give back claimed rows untried (shutdown): the attempt is not counted."""
-    if outbox_ids:
-        await session.execute(
-            update(OutboxEntry)
-            .where(OutboxEntry.id.in_(outbox_ids), OutboxEntry.status == SENDING)
-            .values(status=PENDING, attempts=OutboxEntry.attempts - 1, claimed_until=None)
-        )
-
-
 async def backlog(session: AsyncSession) -> Backlog:
     """Count undelivered and failed messages."""
     result = await session.execute(
@@ -200,12 +190,3 @@ async def backlog(session: AsyncSession) -> Backlog:
     )
     pending, failed, oldest = result.one()
     return Backlog(pending=pending or 0, failed=failed or 0, oldest_created_at=oldest)
-
-
-async def next_due(session: AsyncSession, channels: Sequence[str]) -> datetime | None:
-    """When the next pending delivery on these channels becomes due."""
-    return await session.scalar(
-        select(func.min(OutboxEntry.next_attempt_at)).where(
-            OutboxEntry.status == PENDING, OutboxEntry.channel.in_(channels)
-        )
-    )

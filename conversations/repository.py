@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, delete, select, update
+from sqlalchemy import Insert, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -286,15 +286,6 @@ async def add_replies(
             ],
         )
     return stored
-
-
-async def update_conversation(
-    session: AsyncSession, conversation_id: int, now: datetime, **changes: Any
-) -> None:
-    """Record the engine's changes to a conversation and its last activity."""
-    await session.execute(
-        update(Conversation).where(Conversation.id == conversation_id).values(last_message_at=now, **changes)
-    )
 
 
 async def outbound_messages(
