@@ -1,7 +1,9 @@
 """A bounded in-process cache of conversation state, so a turn starts without a query.
 
-Only the pipeline writes a conversation's bot state, holding that conversation's lock,
-and it refreshes the cache after each commit; so within one process the cache is exact.
+Only the pipeline writes a conversation's bot state, holding that conversation's lock, and
+it refreshes the cache after each commit. What others change (an agent takes the ticket,
+possibly in another process) is caught when the turn is written: the turn writer compares
+status, ticket and assignee with the stored row and the turn is decided again if they differ.
 """
 
 from __future__ import annotations
