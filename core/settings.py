@@ -136,15 +136,7 @@ def load_settings(
         SettingsError: A value is invalid or a file cannot be read; the message names it.
 
     """
-    data: dict[str, Any] = {}
-    if defaults_file is not None and defaults_file.exists():
-        try:
-            loaded = yaml.safe_load(defaults_file.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise SettingsError(f"{defaults_file} is not valid YAML: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise SettingsError(f"{defaults_file} must be a mapping of sections")
-        data = loaded
+    data = read_yaml_mapping(defaults_file) if defaults_file is not None else {}
     for key, value in sorted((environ if environ is not None else os.environ).items()):
         if key.startswith(PREFIX) and len(key) > len(PREFIX):
             _assign(data, key[len(PREFIX) :].lower().split("__"), _parse_env_value(value))
@@ -152,6 +144,24 @@ def load_settings(
         return Settings.model_validate(data)
     except ValidationError as exc:
         raise SettingsError(_explain(exc)) from None
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """The mapping in a YAML configuration file (empty when the file does not exist).
+
+    Raises:
+        SettingsError: The file is not valid YAML or not a mapping.
+
+    """
+    if not path.exists():
+        return {}
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"{path} must be a mapping of sections")
+    return loaded
 
 
 def _assign(target: dict[str, Any], path: list[str], value: Any) -> None:

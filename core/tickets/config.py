@@ -11,10 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from core.settings import ROOT, SettingsError
+from core.settings import ROOT, SettingsError, read_yaml_mapping
 
 TICKETS_FILE = ROOT / "config" / "tickets.yaml"
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -96,15 +95,7 @@ def load_ticket_settings(
         SettingsError: The file or a value is invalid; the message names it.
 
     """
-    data: dict[str, Any] = {}
-    if path is not None and path.exists():
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise SettingsError(f"{path} is not valid YAML: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise SettingsError(f"{path} must be a mapping")
-        data = loaded
+    data = read_yaml_mapping(path) if path is not None else {}
     merged = _merge(data, overrides or {})
     try:
         return TicketSettings.model_validate(merged)
