@@ -39,10 +39,12 @@ from core.engine.faq_engine import FaqEngine
 from core.faq.kb import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from core.faq.matcher import FaqMatcher
 from core.faults import FaultPoints
+from core.forms import FormConfigError, FormRunner, load_forms
 from core.pipeline import Pipeline
 from core.scheduler import Scheduler, backlog_watchdog, sqlite_checkpoints
 from core.settings import ROOT, Settings, SettingsError
 from core.tickets import TicketService, load_ticket_settings
+from core.validation import CatalogError, load_asset_catalog
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +123,24 @@ def build_matcher(settings: Settings, kb: KnowledgeBase, *, embeddings: bool) ->
     return matcher
 
 
+def build_forms() -> FormRunner:
+    """The detail-collection forms (``config/forms.yaml``) and the asset catalogue they validate against.
+
+    Raises:
+        SettingsError: A definition is invalid; the message names the file and entry.
+
+    """
+    try:
+        return FormRunner(load_forms(), load_asset_catalog())
+    except (FormConfigError, CatalogError, OSError) as exc:
+        raise SettingsError(f"cannot load the forms or the asset catalogue: {exc}") from None
+
+
 def build_engine(settings: Settings) -> FaqEngine:
     """The dialogue engine with its full matcher, built before returning."""
     kb = load_kb(settings)
     matcher = build_matcher(settings, kb, embeddings=settings.engine.embeddings)
-    return FaqEngine(matcher, kb, settings.brand, settings.engine.default_language)
+    return FaqEngine(matcher, kb, settings.brand, settings.engine.default_language, build_forms())
 
 
 async def start_engine(settings: Settings, tasks: list[asyncio.Task[None]]) -> FaqEngine:
@@ -135,11 +150,12 @@ async def start_engine(settings: Settings, tasks: list[asyncio.Task[None]]) -> F
     lexical answers rather than a server that is not there. Later starts read the cache.
     """
     kb = load_kb(settings)
+    forms = build_forms()
     if not settings.engine.embeddings:
         matcher = await asyncio.to_thread(build_matcher, settings, kb, embeddings=False)
-        return FaqEngine(matcher, kb, settings.brand, settings.engine.default_language)
+        return FaqEngine(matcher, kb, settings.brand, settings.engine.default_language, forms)
     lexical = await asyncio.to_thread(build_matcher, settings, kb, embeddings=False)
-    engine = FaqEngine(lexical, kb, settings.brand, settings.engine.default_language)
+    engine = FaqEngine(lexical, kb, settings.brand, settings.engine.default_language, forms)
 
     loop = asyncio.get_running_loop()
     built: asyncio.Future[FaqMatcher] = loop.create_future()

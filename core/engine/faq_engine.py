@@ -11,12 +11,16 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from conversations.values import Button
 from core.engine.base import Decision, Engine, Reply, Turn
 from core.engine.texts import TEXTS
 from core.faq.kb import KnowledgeBase, Topic
 from core.faq.matcher import FaqMatcher, Outcome
+from core.forms import FormRunner, FormStep
+from core.forms import Outcome as FormOutcome
 from core.safety import impersonation_warning, mentions_support_contact, warning_for
 from core.settings import BrandSettings
 from core.text.language import reply_language
@@ -24,6 +28,8 @@ from core.text.language import reply_language
 HUMAN = "human"
 TOPIC_PREFIX = "topic:"
 LANGUAGE_PREFIX = "lang:"
+FORM_PREFIX = "form:start:"
+FORM_KEY = "form"
 _GREETING = re.compile(
     r"^\s*(hi|hello|hey|yo|good (morning|afternoon|evening)|你好|您好|嗨|哈喽|在吗|在不在)[\s!！.。,，~]*$",
     re.I,
@@ -39,15 +45,22 @@ class FaqEngine(Engine):
         kb: The knowledge base (answers, titles).
         brand: Names and links filled into answers.
         default_language: Used when a message gives no clue.
+        forms: Collects the details an agent needs when a topic has a follow-up form.
 
     """
 
     def __init__(
-        self, matcher: FaqMatcher, kb: KnowledgeBase, brand: BrandSettings, default_language: str = "en"
+        self,
+        matcher: FaqMatcher,
+        kb: KnowledgeBase,
+        brand: BrandSettings,
+        default_language: str = "en",
+        forms: FormRunner | None = None,
     ) -> None:
         self._matcher = matcher
         self._kb = kb
         self._default = default_language
+        self._forms = forms
         self._placeholders = {
             "brand": brand.name,
             "help_center_url": brand.help_center_url,
@@ -84,6 +97,23 @@ class FaqEngine(Engine):
         action = turn.message.action or ""
         if conversation.status == "human":
             return Decision()  # a person is handling it; the bot stays quiet
+        lang = chosen or conversation.language or self._default
+        if self._forms is not None and action.startswith(FORM_PREFIX):
+            form_id = action[len(FORM_PREFIX) :]
+            if self._form_known(form_id):
+                step = self._forms.start(form_id, lang, _now())
+                return self._form_decision(turn, step, lang)
+        if self._forms is not None and conversation.bot_state.get(FORM_KEY):
+            step = self._forms.step(conversation.bot_state[FORM_KEY], turn.text, action or None, lang, _now())
+            if step.outcome is not FormOutcome.INTERRUPTED:
+                return self._form_decision(turn, step, lang)
+            # Another question in the middle of the form: answer it, then ask again.
+            answered = await self._answer_question(turn, chosen)
+            resumed = self._forms.resume(conversation.bot_state[FORM_KEY], lang)
+            state = {**conversation.bot_state, **(answered.bot_state or {})}
+            return dataclasses.replace(
+                answered, replies=(*answered.replies, *resumed.replies), bot_state=state
+            )
         if action == HUMAN:
             lang = chosen or conversation.language or self._default
             return Decision((Reply(TEXTS[lang]["human"]),), language=lang, status="human")
@@ -96,6 +126,10 @@ class FaqEngine(Engine):
             topic = self._topic(action[len(TOPIC_PREFIX) :])
             if topic is not None:
                 return Decision(self._answer(topic, lang), language=lang)
+        return await self._answer_question(turn, chosen)
+
+    async def _answer_question(self, turn: Turn, chosen: str | None) -> Decision:
+        conversation = turn.conversation
         text = turn.text.strip()
         lang = chosen or reply_language(text, conversation.language or self._default)  # type: ignore[arg-type]
         texts = TEXTS[lang]
@@ -123,9 +157,28 @@ class FaqEngine(Engine):
     def _answer(self, topic: Topic, lang: str) -> tuple[Reply, ...]:
         template = topic.answer.get(lang) or next(iter(topic.answer.values()), "")
         text = _render(template, self._placeholders)
-        if topic.form or topic.ticket:
+        buttons: tuple[Button, ...] = (self._human(lang),)
+        if self._forms is not None and self._form_known(topic.form):
+            text = f"{text}\n\n{TEXTS[lang]['form_offer']}"
+            buttons = (Button(TEXTS[lang]["form_button"], f"{FORM_PREFIX}{topic.form}"), *buttons)
+        elif topic.form or topic.ticket:
             text = f"{text}\n\n{TEXTS[lang]['helpful_followup']}"
-        return (Reply(text, (self._human(lang),)),)
+        return (Reply(text, buttons),)
+
+    def _form_known(self, form_id: str | None) -> bool:
+        return self._forms is not None and any(f.id == form_id for f in self._forms.forms.forms)
+
+    def _form_decision(self, turn: Turn, step: FormStep, lang: str) -> Decision:
+        state: dict[str, Any] = {k: v for k, v in turn.conversation.bot_state.items() if k != FORM_KEY}
+        if step.outcome in (FormOutcome.CONTINUE, FormOutcome.INTERRUPTED):
+            state[FORM_KEY] = dict(step.state)
+            return Decision(step.replies, language=lang, bot_state=state)
+        if step.outcome in (FormOutcome.COMPLETED, FormOutcome.ESCALATED):
+            # The details go with the conversation to the people who take it from here.
+            handed = (*step.replies, Reply(TEXTS[lang]["form_handed_over"]))
+            slots = {**turn.conversation.slots, "form": dict(step.details or {})}
+            return Decision(handed, language=lang, status="human", bot_state=state, slots=slots)
+        return Decision(step.replies, language=lang, bot_state=state)
 
     def _topic(self, topic_id: str) -> Topic | None:
         try:
@@ -136,6 +189,10 @@ class FaqEngine(Engine):
     @staticmethod
     def _human(lang: str) -> Button:
         return Button(TEXTS[lang]["human_button"], HUMAN)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _language_switch(action: str, text: str) -> str | None:

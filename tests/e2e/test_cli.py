@@ -33,7 +33,7 @@ def test_chat_in_the_terminal(tmp_path: Path, faq_engine: object, data_dir: Path
         "HELPLINE_DATA_DIR": str(data_dir),
     }
     result = helpline(
-        "chat", "--session", "term-1", env=env, stdin="hello\nmy deposit has not arrived yet\n1\n/quit\n"
+        "chat", "--session", "term-1", env=env, stdin="hello\nmy deposit has not arrived yet\n2\n/quit\n"
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -41,7 +41,8 @@ def test_chat_in_the_terminal(tmp_path: Path, faq_engine: object, data_dir: Path
     assert "bot> Hello! I'm the Acme Exchange support assistant" in out
     assert "[1] Talk to a human" in out
     assert "confirmations" in out  # the knowledge base's answer about deposits
-    assert "bot> I've asked a support agent to join" in out  # "1" pressed the button
+    assert "[1] Report it to support" in out and "[2] Talk to a human" in out
+    assert "bot> I've asked a support agent to join" in out  # "2" pressed the button
 
 
 def test_bad_configuration_names_the_setting(tmp_path: Path) -> None:

@@ -55,8 +55,9 @@ async def test_an_english_question_gets_the_knowledge_base_answer(faq_engine: En
     assert "confirmations" in reply.text
     assert "{brand}" not in reply.text and "{" not in reply.text
     assert "human" in actions(decision)
-    # Answers with a follow-up form or ticket say an agent can take over.
-    assert "support agent can take over" in reply.text
+    # A topic with a follow-up form offers to collect the details for the team.
+    assert "collect the details" in reply.text
+    assert actions(decision)[0] == "form:start:missing_deposit"
 
 
 async def test_a_chinese_question_is_answered_in_chinese(faq_engine: Engine) -> None:
@@ -143,3 +144,44 @@ async def test_empty_and_huge_messages_are_answered(faq_engine: Engine) -> None:
     assert empty.replies and actions(empty) == ["human"]
     huge = await faq_engine.respond(turn("my withdrawal is stuck " * 400))
     assert huge.replies
+
+
+def with_state(decision: Decision, text: str = "", action: str | None = None, lang: str = "en") -> Turn:
+    """The next turn of the same conversation, after ``decision`` was stored."""
+    return turn(
+        text, action=action, language=lang, status=decision.status or "bot", bot_state=decision.bot_state
+    )
+
+
+async def test_a_missing_deposit_is_collected_and_handed_to_people(faq_engine: Engine) -> None:
+    txid = "a" * 64
+    started = await faq_engine.respond(turn(action="form:start:missing_deposit", language="en"))
+    assert started.bot_state and "form" in started.bot_state
+    step = await faq_engine.respond(with_state(started, f"I sent 50 USDT on TRC20, txid {txid}"))
+    assert step.status is None and "form" in (step.bot_state or {})
+    state = step
+    for answer in ["yesterday 3pm", "yes"]:
+        state = await faq_engine.respond(with_state(state, answer))
+        if state.status == "human":
+            break
+    for _ in range(3):  # confirm the summary, whatever the form still asks
+        if state.status == "human":
+            break
+        state = await faq_engine.respond(with_state(state, action="form:yes"))
+    assert state.status == "human"
+    assert "support team has these details" in state.replies[-1].text
+    details = (state.slots or {})["form"]
+    assert details["values"]["asset"] == "USDT" and details["values"]["txid"] == txid
+    assert "form" not in (state.bot_state or {})
+
+
+async def test_a_question_in_the_middle_of_a_form_is_answered_then_the_form_resumes(
+    faq_engine: Engine,
+) -> None:
+    started = await faq_engine.respond(turn(action="form:start:withdrawal_not_received", language="en"))
+    interrupted = await faq_engine.respond(with_state(started, "how much are the withdrawal fees?"))
+    assert len(interrupted.replies) >= 2
+    assert "form" in (interrupted.bot_state or {})
+    cancelled = await faq_engine.respond(with_state(interrupted, "cancel"))
+    assert "form" not in (cancelled.bot_state or {})
+    assert cancelled.status is None

@@ -142,3 +142,28 @@ async def test_the_chat_page_is_served(live: LiveServer) -> None:
     assert "/api/chat/messages" in response.text
     root = await live.client.get("/", follow_redirects=False)
     assert root.status_code in (302, 307) and root.headers["location"] == "/chat"
+
+
+async def test_a_missing_deposit_report_in_chinese_goes_to_people(live: LiveServer) -> None:
+    txid = "b" * 64
+    _, body = await post(live, session_id="zh-form", message_id="1", text="我充值的USDT还没到账")
+    _, body = await post(live, session_id="zh-form", message_id="2", action="form:start:missing_deposit")
+    assert body["replies"]
+    _, body = await post(
+        live, session_id="zh-form", message_id="3", text=f"昨天下午3点用TRC20转了100 USDT，哈希是{txid}"
+    )
+    for n in range(4, 10):
+        actions = [b["action"] for r in body["replies"] for b in r["buttons"]]
+        if "form:yes" in actions:
+            _, body = await post(live, session_id="zh-form", message_id=str(n), action="form:yes")
+            break
+        _, body = await post(live, session_id="zh-form", message_id=str(n), text="昨天下午3点")
+    assert "客服团队已收到" in body["replies"][-1]["text"]
+    async with live.runtime.db.reader() as session:
+        conversation = (
+            await session.execute(select(Conversation).where(Conversation.thread_key == "zh-form"))
+        ).scalar_one()
+    assert conversation.status == "human"
+    assert conversation.slots["form"]["values"]["txid"] == txid
+    _, quiet = await post(live, session_id="zh-form", message_id="99", text="在吗")
+    assert quiet["replies"] == []  # people have it now; the bot stays quiet
