@@ -5,11 +5,26 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class MessageBody(BaseModel):
+    """Fields every inbound message body has: a text, or the action of a pressed button."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = None
+    action: str | None = Field(default=None, min_length=1, max_length=255)
+
+    @model_validator(mode="after")
+    def _text_or_action(self) -> MessageBody:
+        if (self.text is None) == (self.action is None):
+            raise ValueError("give exactly one of 'text' or 'action'")
+        return self
 
 
 def parse_message(body: bytes, model: type[M], max_text_chars: int) -> M | Response:

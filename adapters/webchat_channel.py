@@ -14,12 +14,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.http_helpers import error, json_response, parse_message, read_limited
+from adapters.http_helpers import MessageBody, error, json_response, parse_message, read_limited
 from conversations import repository as repo
 from conversations.database import Database
 from conversations.errors import StoreUnavailable
@@ -32,21 +32,11 @@ NAME = "webchat"
 PAGE = Path(__file__).with_name("webchat") / "chat.html"
 
 
-class ChatPost(BaseModel):
+class ChatPost(MessageBody):
     """The body of ``POST /api/chat/messages``."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
     session_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
     message_id: str = Field(min_length=1, max_length=128)
-    text: str | None = None
-    action: str | None = Field(default=None, min_length=1, max_length=255)
-
-    @model_validator(mode="after")
-    def _text_or_action(self) -> ChatPost:
-        if (self.text is None) == (self.action is None):
-            raise ValueError("give exactly one of 'text' or 'action'")
-        return self
 
 
 class SessionHub:

@@ -27,12 +27,12 @@ from typing import Any
 
 import httpx
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.http_helpers import error, json_response, parse_message, read_limited
+from adapters.http_helpers import MessageBody, error, json_response, parse_message, read_limited
 from conversations.errors import StoreUnavailable
 from conversations.values import InboundMessage, OutboundMessage, Sender, Surface
 from core.channels import Channel, ChannelUnavailable, DeliveryRejected, Inbox, RateLimited
@@ -65,22 +65,12 @@ class WebhookUser(BaseModel):
     language: str | None = Field(default=None, max_length=8)
 
 
-class WebhookPost(BaseModel):
+class WebhookPost(MessageBody):
     """The body of ``POST /api/webhook/messages``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     conversation_id: str = Field(min_length=1, max_length=255)
     message_id: str = Field(min_length=1, max_length=255)
     user: WebhookUser
-    text: str | None = None
-    action: str | None = Field(default=None, min_length=1, max_length=255)
-
-    @model_validator(mode="after")
-    def _text_or_action(self) -> WebhookPost:
-        if (self.text is None) == (self.action is None):
-            raise ValueError("give exactly one of 'text' or 'action'")
-        return self
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
