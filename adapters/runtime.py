@@ -275,6 +275,8 @@ async def open_runtime(
             on_queued=dispatcher.wake,
             on_conversation_changed=pipeline.forget,
         )
+        if isinstance(engine, FaqEngine):
+            engine.use_ticket_status(tickets.status_for_customer)
         yield Runtime(settings, db, engine, pipeline, dispatcher, scheduler, tickets, channels, app)
     finally:
         for task in background:

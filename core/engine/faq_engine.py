@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ TOPIC_PREFIX = "topic:"
 LANGUAGE_PREFIX = "lang:"
 FORM_PREFIX = "form:start:"
 FORM_KEY = "form"
+TICKET_STATUS_TOPIC = "support.ticket_status"
 _GREETING = re.compile(
     r"^\s*(hi|hello|hey|yo|good (morning|afternoon|evening)|你好|您好|嗨|哈喽|在吗|在不在)[\s!！.。,，~]*$",
     re.I,
@@ -61,6 +62,7 @@ class FaqEngine(Engine):
         self._kb = kb
         self._default = default_language
         self._forms = forms
+        self._ticket_status: Callable[[int, str], Awaitable[str]] | None = None
         self._placeholders = {
             "brand": brand.name,
             "help_center_url": brand.help_center_url,
@@ -71,6 +73,10 @@ class FaqEngine(Engine):
             "official_handles": ", ".join(brand.official_handles),
         }
         self._official_handles = brand.official_handles
+
+    def use_ticket_status(self, status_for_customer: Callable[[int, str], Awaitable[str]]) -> None:
+        """Answer "status of my ticket" with the customer's own ticket (a read-only lookup)."""
+        self._ticket_status = status_for_customer
 
     def use_matcher(self, matcher: FaqMatcher) -> None:
         """Answer with ``matcher`` from now on (the full index, once it is built)."""
@@ -125,7 +131,7 @@ class FaqEngine(Engine):
             lang = chosen or conversation.language or self._default
             topic = self._topic(action[len(TOPIC_PREFIX) :])
             if topic is not None:
-                return Decision(self._answer(topic, lang), language=lang)
+                return Decision(await self._answer_topic(topic, lang, turn), language=lang)
         return await self._answer_question(turn, chosen)
 
     async def _answer_question(self, turn: Turn, chosen: str | None) -> Decision:
@@ -148,11 +154,17 @@ class FaqEngine(Engine):
             lang = result.lang
             texts = TEXTS[lang]
         if result.outcome is Outcome.ANSWER and result.topic is not None:
-            return Decision(self._answer(result.topic, lang), language=lang)
+            return Decision(await self._answer_topic(result.topic, lang, turn), language=lang)
         if result.outcome is Outcome.SUGGEST and result.suggestions:
             buttons = tuple(Button(t.label(lang), f"{TOPIC_PREFIX}{t.id}") for t in result.suggestions[:3])
             return Decision((Reply(texts["suggest"], (*buttons, self._human(lang))),), language=lang)
         return Decision((Reply(texts["fallback"], (self._human(lang),)),), language=lang)
+
+    async def _answer_topic(self, topic: Topic, lang: str, turn: Turn) -> tuple[Reply, ...]:
+        if topic.id == TICKET_STATUS_TOPIC and self._ticket_status is not None:
+            status = await self._ticket_status(turn.conversation.id, lang)
+            return (Reply(status, (self._human(lang),)),)
+        return self._answer(topic, lang)
 
     def _answer(self, topic: Topic, lang: str) -> tuple[Reply, ...]:
         template = topic.answer.get(lang) or next(iter(topic.answer.values()), "")

@@ -167,3 +167,16 @@ async def test_a_missing_deposit_report_in_chinese_goes_to_people(live: LiveServ
     assert conversation.slots["form"]["values"]["txid"] == txid
     _, quiet = await post(live, session_id="zh-form", message_id="99", text="在吗")
     assert quiet["replies"] == []  # people have it now; the bot stays quiet
+
+
+async def test_status_of_my_ticket_names_the_customers_ticket(live: LiveServer) -> None:
+    _, body = await post(live, session_id="st", message_id="1", text="whats the status of my ticket")
+    assert "ticket" in body["replies"][0]["text"].lower()  # none yet: says so
+    async with live.runtime.db.reader() as session:
+        conversation_id = await session.scalar(select(Conversation.id).where(Conversation.thread_key == "st"))
+    assert conversation_id is not None
+    ticket = await live.runtime.tickets.open(conversation_id, "Withdrawal stuck", "withdrawal", "high")
+    _, body = await post(live, session_id="st", message_id="2", text="whats the status of my ticket")
+    assert ticket.number in body["replies"][0]["text"]
+    _, body = await post(live, session_id="st", message_id="3", text="我的工单处理得怎么样了")
+    assert ticket.number in body["replies"][0]["text"]
