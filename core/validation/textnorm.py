@@ -41,36 +41,39 @@ def strip_label(text: str, labels: tuple[str, ...]) -> str:
     return folded
 
 
-def describe_char(char: str) -> str:
-    """Return a character as a customer can recognise it in a message ("'O' (capital o)")."""
-    names = {
+_LOOKALIKES = {
+    "en": {
         "0": "'0' (zero)",
         "O": "'O' (capital o)",
         "I": "'I' (capital i)",
         "l": "'l' (lower-case L)",
         " ": "a space",
-    }
-    if char in names:
-        return names[char]
-    if not char.isprintable():
-        return f"an invisible character (U+{ord(char):04X})"
-    return f"'{char}'"
-
-
-def describe_char_zh(char: str) -> str:
-    """Chinese counterpart of :func:`describe_char`."""
-    names = {
+    },
+    "zh": {
         "0": "“0”（数字零）",
         "O": "“O”（大写字母 O）",
         "I": "“I”（大写字母 I）",
         "l": "“l”（小写字母 L）",
         " ": "空格",
-    }
-    if char in names:
-        return names[char]
+    },
+}
+_UNPRINTABLE = {"en": "an invisible character (U+{code:04X})", "zh": "不可见字符 (U+{code:04X})"}
+_QUOTED = {"en": "'{char}'", "zh": "“{char}”"}
+
+
+def describe_char(char: str, lang: str = "en") -> str:
+    """Return a character as a customer can recognise it in a message ("'O' (capital o)")."""
+    named = _LOOKALIKES[lang].get(char)
+    if named is not None:
+        return named
     if not char.isprintable():
-        return f"不可见字符 (U+{ord(char):04X})"
-    return f"“{char}”"
+        return _UNPRINTABLE[lang].format(code=ord(char))
+    return _QUOTED[lang].format(char=char)
+
+
+def describe_char_zh(char: str) -> str:
+    """Chinese counterpart of :func:`describe_char`."""
+    return describe_char(char, "zh")
 
 
 def a_or_an(word: str, *, capital: bool = False) -> str:
