@@ -28,10 +28,11 @@ from adapters.http_app import build_app
 from adapters.http_helpers import validation_message
 from adapters.webchat_channel import WebchatChannel
 from adapters.webhook_channel import WebhookChannel
+from conversations.channel_state import ChannelStateStore, ThreadDirectory
 from conversations.database import Database
 from conversations.errors import SchemaOutdated
 from conversations.migrate import current_revision, head_revision, upgrade
-from core.channels import Channel
+from core.channels import Channel, ChannelContext
 from core.dispatcher import Dispatcher
 from core.engine.base import Engine
 from core.engine.basic import BasicEngine
@@ -50,7 +51,9 @@ log = logging.getLogger(__name__)
 
 # Channels configured from their own settings section; each factory returns the channel,
 # or the reason it stays off (a missing credential), which is logged once at start.
-CHANNEL_FACTORIES: dict[str, Callable[[Mapping[str, Any]], Channel | str]] = {
+# A factory validates its settings section and returns the channel, or why it stays off.
+ChannelFactory = Callable[[Mapping[str, Any], ChannelContext], Channel | str]
+CHANNEL_FACTORIES: dict[str, ChannelFactory] = {
     "webhook": WebhookChannel.configure,
 }
 
@@ -206,7 +209,7 @@ class _ProgressLog:
             log.info("%s: %s %d%% (%d/%d)", self._what, stage, percent, done, total)
 
 
-def build_channels(settings: Settings, db: Database) -> dict[str, Channel]:
+def build_channels(settings: Settings, db: Database, tickets: TicketService) -> dict[str, Channel]:
     """Every channel that is enabled and has its credentials; one log line for each skipped."""
     channels: dict[str, Channel] = {}
     if settings.webchat.enabled:
@@ -215,7 +218,10 @@ def build_channels(settings: Settings, db: Database) -> dict[str, Channel]:
         log.info("webchat: disabled (HELPLINE_WEBCHAT__ENABLED=false)")
     for name, factory in CHANNEL_FACTORIES.items():
         try:
-            configured = factory(settings.section(name))
+            context = ChannelContext(
+                settings, ChannelStateStore(db, name), ThreadDirectory(db, name), tickets
+            )
+            configured = factory(settings.section(name), context)
         except ValidationError as exc:
             raise SettingsError(f"invalid {name} settings: {validation_message(exc)}") from None
         if isinstance(configured, str):
@@ -241,7 +247,15 @@ async def open_runtime(
     background: list[asyncio.Task[None]] = []
     db = await open_database(settings)
     faults = FaultPoints(settings.faults)
-    channels = build_channels(settings, db)
+    wiring: dict[str, Callable[..., None]] = {}
+    tickets = TicketService(
+        db,
+        load_ticket_settings(settings.section("tickets")),
+        # The dispatcher and the pipeline are built after the channels, which need the service.
+        on_queued=lambda: wiring["queued"](),
+        on_conversation_changed=lambda channel, thread: wiring["changed"](channel, thread),
+    )
+    channels = build_channels(settings, db, tickets)
     if engine is None and settings.engine.kind == "basic":
         engine = BasicEngine(settings.brand.name, settings.engine.default_language)
     if engine is None:
@@ -257,6 +271,8 @@ async def open_runtime(
         faults=faults,
         answering_channels=frozenset(n for n, c in channels.items() if c.answers_in_response),
     )
+    wiring["queued"] = dispatcher.wake
+    wiring["changed"] = pipeline.forget
     routes = [route for channel in channels.values() for route in _routes(channel)]
     app = build_app(db, routes, list(channels))
     started: list[Channel] = []
@@ -269,12 +285,6 @@ async def open_runtime(
         scheduler.add(backlog_watchdog(db, warn_after_seconds=300))
         if db.is_sqlite:
             scheduler.add(sqlite_checkpoints(db))
-        tickets = TicketService(
-            db,
-            load_ticket_settings(settings.section("tickets")),
-            on_queued=dispatcher.wake,
-            on_conversation_changed=pipeline.forget,
-        )
         if isinstance(engine, FaqEngine):
             engine.use_ticket_status(tickets.status_for_customer)
         yield Runtime(settings, db, engine, pipeline, dispatcher, scheduler, tickets, channels, app)

@@ -35,7 +35,14 @@ from starlette.routing import BaseRoute, Route
 from adapters.http_helpers import MessageBody, error, json_response, parse_message, read_limited
 from conversations.errors import StoreUnavailable
 from conversations.values import InboundMessage, OutboundMessage, Sender, Surface
-from core.channels import Channel, ChannelUnavailable, DeliveryRejected, Inbox, RateLimited
+from core.channels import (
+    Channel,
+    ChannelContext,
+    ChannelUnavailable,
+    DeliveryRejected,
+    Inbox,
+    RateLimited,
+)
 
 log = logging.getLogger(__name__)
 NAME = "webhook"
@@ -90,7 +97,9 @@ class WebhookChannel(Channel):
         self._inbox: Inbox | None = None
 
     @classmethod
-    def configure(cls, section: Mapping[str, Any]) -> WebhookChannel | str:
+    def configure(
+        cls, section: Mapping[str, Any], context: ChannelContext | None = None
+    ) -> WebhookChannel | str:
         """Build from the settings section, or say why the channel stays off."""
         settings = WebhookSettings.model_validate(section)
         if not settings.enabled:

@@ -17,12 +17,16 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from conversations.tables import Conversation, Message, OutboxEntry, table_of
+from conversations.tables import Conversation, Message, OutboxEntry, Ticket, table_of
 
 PENDING = "pending"
 SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
+# A channel refused to publish without a person's approval (X public replies); the mention
+# queue approves (back to pending, reviewed_by set) or discards it.
+HELD = "held"
+DISCARDED = "discarded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,10 @@ class ClaimedDelivery:
     buttons: tuple[tuple[str, str], ...]
     author: str
     reply_to_external_id: str | None
+    topic: str | None = None
+    ticket_number: int | None = None
+    ticket_subject: str | None = None
+    approved: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +59,7 @@ class DeliveryOutcome:
     external_id: str | None = None
     error: str | None = None
     retry_at: datetime | None = None
+    held: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +101,9 @@ async def claim(
         update(OutboxEntry)
         .where(OutboxEntry.id.in_(due.scalar_subquery()))
         .values(status=SENDING, attempts=OutboxEntry.attempts + 1, claimed_until=now + lease)
-        .returning(OutboxEntry.id, OutboxEntry.attempts, OutboxEntry.message_id)
+        .returning(OutboxEntry.id, OutboxEntry.attempts, OutboxEntry.message_id, OutboxEntry.reviewed_by_id)
     )
-    leases = {row.message_id: (row.id, row.attempts) for row in claimed}
+    leases = {row.message_id: (row.id, row.attempts, row.reviewed_by_id is not None) for row in claimed}
     if not leases:
         return []
     rows = await session.execute(
@@ -105,18 +114,22 @@ async def claim(
             Message.buttons,
             Message.author,
             Message.reply_to_external_id,
+            Message.topic,
             Conversation.channel,
             Conversation.thread_key,
             Conversation.surface,
+            Ticket.number.label("ticket_number"),
+            Ticket.subject.label("ticket_subject"),
         )
         .join(Conversation, Conversation.id == Message.conversation_id)
+        .outerjoin(Ticket, Ticket.id == Conversation.ticket_id)
         .where(Message.id.in_(leases))
         .order_by(Message.id)
     )
     return [_claimed(row, *leases[row.id]) for row in rows]
 
 
-def _claimed(row: Any, outbox_id: int, attempts: int) -> ClaimedDelivery:
+def _claimed(row: Any, outbox_id: int, attempts: int, approved: bool) -> ClaimedDelivery:
     return ClaimedDelivery(
         outbox_id=outbox_id,
         attempts=attempts,
@@ -129,6 +142,10 @@ def _claimed(row: Any, outbox_id: int, attempts: int) -> ClaimedDelivery:
         buttons=tuple((b["label"], b["action"]) for b in row.buttons or ()),
         author=row.author,
         reply_to_external_id=row.reply_to_external_id,
+        topic=row.topic,
+        ticket_number=row.ticket_number,
+        ticket_subject=row.ticket_subject,
+        approved=approved,
     )
 
 
@@ -136,8 +153,16 @@ async def record(session: AsyncSession, outcomes: Sequence[DeliveryOutcome], now
     """Store the outcome of each attempt: sent, to be retried, or failed for good."""
     table = table_of(OutboxEntry)
     sent = [o for o in outcomes if o.external_id is not None]
-    retry = [o for o in outcomes if o.external_id is None and o.retry_at is not None]
-    failed = [o for o in outcomes if o.external_id is None and o.retry_at is None]
+    held = [o for o in outcomes if o.held]
+    retry = [o for o in outcomes if o.external_id is None and o.retry_at is not None and not o.held]
+    failed = [o for o in outcomes if o.external_id is None and o.retry_at is None and not o.held]
+    if held:
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("oid"))
+            .values(status=HELD, claimed_until=None, last_error=bindparam("error")),
+            [{"oid": o.outbox_id, "error": o.error} for o in held],
+        )
     if sent:
         await session.execute(
             update(table)

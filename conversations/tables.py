@@ -166,6 +166,8 @@ class Message(Base):
     edit_of_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     internal: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     raw: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # The knowledge-base topic a bot reply answers (reports, and the X review policy).
+    topic: Mapped[str | None] = mapped_column(String(128))
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
@@ -245,6 +247,9 @@ class OutboxEntry(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(255))
+    # Public replies a channel holds for review (status "held") record who let them out.
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
@@ -256,6 +261,42 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class ChannelState(Base):
+    """Durable cursors a channel keeps between runs (X ``since_id``, IMAP UIDVALIDITY and last UID)."""
+
+    __tablename__ = "channel_state"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class Job(Base):
+    """Durable work for later: open a ticket a turn asked for, send a survey when it is due.
+
+    A job is written in the same transaction as what caused it, so it is never lost, and
+    claimed with a lease like the outbox. ``dedupe_key`` makes "once per ticket" jobs unique.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(Json, nullable=False, default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 def table_of(model: type[Base]) -> Table:

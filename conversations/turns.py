@@ -35,6 +35,7 @@ class ReplyWrite:
     text: str
     buttons: tuple[Button, ...] = ()
     author: Author = Author.BOT
+    topic: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +266,7 @@ def _inbound_row(turn: TurnWrite) -> dict[str, Any]:
         "edit_of_id": turn.edit_of_id,
         "internal": False,
         "raw": dict(message.raw) if message.raw is not None else None,
+        "topic": None,
         "sent_at": message.sent_at,
         "created_at": turn.now,
     }
@@ -287,6 +289,7 @@ def _reply_row(turn: TurnWrite, message_id: int, reply: ReplyWrite) -> dict[str,
         "edit_of_id": None,
         "internal": False,
         "raw": None,
+        "topic": reply.topic,
         "sent_at": turn.now if turn.delivered else None,
         "created_at": turn.now,
     }

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from conversations.values import InboundMessage, OutboundMessage
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+    from core.tickets.service import TicketService
 
 
 class ChannelError(Exception):
@@ -45,6 +49,14 @@ class RateLimited(ChannelUnavailable):
 
 class DeliveryRejected(ChannelError):
     """The platform refuses this message permanently: retrying will not help."""
+
+
+class HeldForReview(ChannelError):
+    """The channel will not publish this message until a person approves it (X public replies).
+
+    The dispatcher marks the outbox entry ``held``; approving it from the mention queue
+    queues it again with ``metadata["approved"]`` set.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +92,49 @@ class Inbox(Protocol):
     async def receive(self, message: InboundMessage) -> TurnResult:
         """Store the message, decide the answer and queue the replies, exactly once."""
         ...
+
+
+class ChannelState(Protocol):
+    """Durable cursors a channel keeps between runs (``since_id``, IMAP UIDs, update offsets)."""
+
+    async def get(self, key: str) -> str | None:
+        """The value under ``key``, or ``None``."""
+        ...
+
+    async def put(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``."""
+        ...
+
+
+class ThreadDirectory(Protocol):
+    """Finds existing threads of a channel (e-mail replies, staff replies in a ticket thread)."""
+
+    async def thread_of_message(self, *external_ids: str) -> str | None:
+        """The thread key of the conversation holding any of these platform message ids."""
+        ...
+
+    async def thread_of_ticket(self, number: int) -> str | None:
+        """The thread key of ticket ``number``'s conversation on this channel."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelContext:
+    """What Helpline lends a channel besides the inbox: settings, durable state, services.
+
+    Attributes:
+        settings: Every setting (brand, public URL, data directory); the channel's own
+            section is passed to its factory separately, validated by the channel.
+        state: The channel's durable cursors.
+        threads: Lookup of existing threads by message id or ticket number.
+        tickets: The agents' service (staff commands in a channel call it).
+
+    """
+
+    settings: Settings
+    state: ChannelState
+    threads: ThreadDirectory
+    tickets: TicketService
 
 
 class Channel(abc.ABC):

@@ -15,12 +15,13 @@ import random
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from conversations import outbox
 from conversations.database import Database
 from conversations.errors import StoreUnavailable
 from conversations.values import Author, Button, OutboundMessage, Surface
-from core.channels import Channel, ChannelError, DeliveryRejected
+from core.channels import Channel, ChannelError, DeliveryRejected, HeldForReview
 from core.faults import FaultPoints
 from core.pipeline import utcnow
 from core.settings import DispatcherSettings
@@ -124,9 +125,13 @@ class Dispatcher:
             buttons=tuple(Button(label, action) for label, action in delivery.buttons),
             reply_to_external_id=delivery.reply_to_external_id,
             author=Author(delivery.author),
+            metadata=_metadata(delivery),
         )
         try:
             external_id = await asyncio.wait_for(channel.send(message), self._settings.send_timeout_seconds)
+        except HeldForReview as exc:
+            log.info("%s holds message %s for review: %s", delivery.channel, delivery.message_id, exc)
+            return outbox.DeliveryOutcome(delivery.outbox_id, delivery.message_id, error=str(exc), held=True)
         except DeliveryRejected as exc:
             log.error("%s rejected message %s for good: %s", delivery.channel, delivery.message_id, exc)
             return outbox.DeliveryOutcome(delivery.outbox_id, delivery.message_id, error=str(exc))
@@ -170,3 +175,14 @@ class Dispatcher:
             self._settings.backoff_max_seconds, self._settings.backoff_base_seconds * 2.0 ** (attempts - 1)
         )
         return ceiling * random.uniform(0.5, 1.0)
+
+
+def _metadata(delivery: outbox.ClaimedDelivery) -> dict[str, Any]:
+    """What a channel may want besides the text: the ticket (e-mail subjects), topic, approval."""
+    metadata: dict[str, Any] = {"conversation_id": delivery.conversation_id, "approved": delivery.approved}
+    if delivery.topic is not None:
+        metadata["topic"] = delivery.topic
+    if delivery.ticket_number is not None:
+        metadata["ticket_number"] = delivery.ticket_number
+        metadata["ticket_subject"] = delivery.ticket_subject
+    return metadata

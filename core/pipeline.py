@@ -122,7 +122,7 @@ class Pipeline:
                     conversation_id=conversation.id,
                     message=message,
                     text=text,
-                    replies=tuple(ReplyWrite(r.text, r.buttons) for r in decision.replies),
+                    replies=tuple(ReplyWrite(r.text, r.buttons, topic=r.topic) for r in decision.replies),
                     state=state,
                     now=now,
                     edit_of_id=edit_of_id,

@@ -38,10 +38,19 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A message from the bot, with optional quick-reply buttons."""
+    """A message from the bot, with optional quick-reply buttons.
+
+    Attributes:
+        text: What the customer reads.
+        buttons: Quick replies.
+        topic: The knowledge-base topic it answers, if any (reports; channels that review
+            public replies auto-post only topics marked safe).
+
+    """
 
     text: str
     buttons: tuple[Button, ...] = ()
+    topic: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,7 +175,7 @@ class FaqEngine(Engine):
             buttons = (Button(TEXTS[lang]["form_button"], f"{FORM_PREFIX}{topic.form}"), *buttons)
         elif topic.form or topic.ticket:
             text = f"{text}\n\n{TEXTS[lang]['helpful_followup']}"
-        return (Reply(text, buttons),)
+        return (Reply(text, buttons, topic=topic.id),)
 
     def _form_known(self, form_id: str | None) -> bool:
         return self._forms is not None and any(f.id == form_id for f in self._forms.forms.forms)

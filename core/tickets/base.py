@@ -57,6 +57,14 @@ class ServiceBase:
             )
         return number
 
+    def ticket_label(self, number: int) -> str:
+        """The human-friendly form of a ticket number: ``1001`` → ``"HL-1001"``."""
+        return self._settings.format_number(number)
+
+    def parse_ticket_number(self, reference: str) -> int | None:
+        """``"HL-1001"``, ``"#1001"`` or ``"1001"`` → ``1001``; ``None`` if it is not one."""
+        return self._settings.parse_number(reference)
+
     def _label(self, ticket: Ticket) -> str:
         return self._settings.format_number(ticket.number)
 
