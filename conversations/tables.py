@@ -109,7 +109,21 @@ class Agent(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), nullable=False, default="agent")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Console sign-in lock-out, shared by every web process.
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class ConversationRead(Base):
+    """How far an agent has read a conversation (unread markers in the console inbox)."""
+
+    __tablename__ = "conversation_reads"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    last_message_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    read_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
 
 class Conversation(Base):

@@ -54,6 +54,25 @@ def upgrade() -> None:
     op.create_index(op.f("ix_jobs_ticket_id"), "jobs", ["ticket_id"], unique=False)
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("topic", sa.String(length=128), nullable=True))
+    with op.batch_alter_table("agents") as batch:
+        batch.add_column(sa.Column("failed_logins", sa.Integer(), server_default="0", nullable=False))
+        batch.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "conversation_reads",
+        sa.Column("agent_id", ID, nullable=False),
+        sa.Column("conversation_id", ID, nullable=False),
+        sa.Column("last_message_id", sa.BigInteger(), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agents.id"], name=op.f("fk_conversation_reads_agent_id_agents")
+        ),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_conversation_reads_conversation_id_conversations"),
+        ),
+        sa.PrimaryKeyConstraint("agent_id", "conversation_id", name=op.f("pk_conversation_reads")),
+    )
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("reviewed_by_id", ID, nullable=True))
         batch.add_column(sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True))
@@ -67,6 +86,10 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("fk_outbox_reviewed_by_id_agents"), type_="foreignkey")
         batch.drop_column("reviewed_at")
         batch.drop_column("reviewed_by_id")
+    op.drop_table("conversation_reads")
+    with op.batch_alter_table("agents") as batch:
+        batch.drop_column("locked_until")
+        batch.drop_column("failed_logins")
     with op.batch_alter_table("messages") as batch:
         batch.drop_column("topic")
     op.drop_index(op.f("ix_jobs_ticket_id"), table_name="jobs")
