@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.repository import insert_ignoring_conflicts
-from conversations.tables import Agent, Conversation, Counter, Message, Ticket, TicketEvent, table_of
+from conversations.tables import Agent, Conversation, Counter, Job, Message, Ticket, TicketEvent, table_of
 from conversations.values import Author, Direction
 
 
@@ -208,3 +208,9 @@ async def messages_of(
         )
     ).all()
     return list(reversed(newest))
+
+
+async def job_done(session: AsyncSession, job_id: int) -> bool:
+    """Whether a job has been completed already (checked under the caller's locks)."""
+    status = await session.scalar(select(Job.status).where(Job.id == job_id))
+    return status == "done"

@@ -11,6 +11,7 @@ NOTHING``: a redelivered message is reported as a duplicate and nothing of it is
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,12 +21,16 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
+from conversations import jobs
 from conversations.database import Database
+from conversations.jobs import NewJob
 from conversations.repository import StoredReply, insert_ignoring_conflicts
-from conversations.tables import Conversation, Message, OutboxEntry, table_of
+from conversations.tables import Conversation, Message, OutboxEntry, Ticket, TicketEvent, table_of
 from conversations.values import Author, Button, Direction, InboundMessage
 
 log = logging.getLogger(__name__)
+# Ticket statuses that still take customer messages (core.tickets.transitions.ACTIVE).
+ACTIVE_TICKET_STATUSES = ("new", "open", "pending_customer", "on_hold")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,10 @@ class TurnWrite:
             (the web chat): the replies are stored as sent, with no delivery to wait for.
         expected: The conversation's (status, ticket id, assigned agent) the engine saw; if
             the stored ones differ, nothing is written and the turn comes back ``stale``.
+        ticket_id: The conversation's ticket: while it is active, the customer's message is
+            added to its audit trail (and a ticket waiting on the customer is open again).
+        jobs: Work the turn asks for later (open a ticket), stored in the same transaction;
+            each payload gets the inbound ``message_id``.
 
     """
 
@@ -66,6 +75,8 @@ class TurnWrite:
     edit_of_id: int | None = None
     delivered: bool = False
     expected: tuple[str, int | None, int | None] | None = None
+    ticket_id: int | None = None
+    jobs: tuple[NewJob, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +222,14 @@ def write_turns(session: Connection, all_turns: Sequence[TurnWrite]) -> list[Tur
                 for t, _ in fresh
             ],
         )
+    _add_to_tickets(session, fresh)
+    job_rows = [
+        dataclasses.replace(job, payload={**job.payload, "message_id": message_id})
+        for t, message_id in fresh
+        for job in t.jobs
+    ]
+    if job_rows:
+        jobs.enqueue_sync(session, job_rows, turns[0].now)
     results: list[TurnWritten] = []
     taken = iter(reply_ids)
     for turn in all_turns:
@@ -224,6 +243,59 @@ def write_turns(session: Connection, all_turns: Sequence[TurnWrite]) -> list[Tur
         stored = tuple(StoredReply(next(taken), r.text, r.buttons, turn.now) for r in turn.replies)
         results.append(TurnWritten(message_id, stored))
     return results
+
+
+def _add_to_tickets(session: Connection, fresh: Sequence[tuple[TurnWrite, int]]) -> None:
+    """Add customer messages to their conversation's active ticket."""
+    linked = [(t, message_id) for t, message_id in fresh if t.ticket_id is not None]
+    if not linked:
+        return
+    tickets = table_of(Ticket)
+    rows = session.execute(
+        select(tickets.c.id, tickets.c.status).where(tickets.c.id.in_({t.ticket_id for t, _ in linked}))
+    )
+    status = {row.id: row.status for row in rows}
+    active = [(t, m) for t, m in linked if status.get(t.ticket_id) in ACTIVE_TICKET_STATUSES]
+    if not active:
+        return
+    session.execute(
+        insert(table_of(TicketEvent)),
+        [
+            {
+                "ticket_id": t.ticket_id,
+                "kind": "customer_message",
+                "actor": "customer",
+                "data": {"message_id": message_id},
+                "created_at": t.now,
+            }
+            for t, message_id in active
+        ],
+    )
+    answered = {
+        t.ticket_id
+        for t, _ in active
+        if t.ticket_id is not None and status[t.ticket_id] == "pending_customer"
+    }
+    if answered:
+        now = active[0][0].now
+        session.execute(
+            update(tickets)
+            .where(tickets.c.id.in_(answered), tickets.c.status == "pending_customer")
+            .values(status="open", updated_at=now)
+        )
+        session.execute(
+            insert(table_of(TicketEvent)),
+            [
+                {
+                    "ticket_id": ticket_id,
+                    "kind": "status_changed",
+                    "actor": "customer",
+                    "data": {"from": "pending_customer", "to": "open", "reason": "customer replied"},
+                    "created_at": now,
+                }
+                for ticket_id in sorted(answered)
+            ],
+        )
 
 
 def _stale(session: Connection, turns: Sequence[TurnWrite]) -> set[int]:

@@ -77,6 +77,7 @@ class TurnResult:
         conversation_id: The conversation it belongs to.
         duplicate: The platform had delivered this message before; nothing new was stored.
         replies: The replies to it (the same ones again for a duplicate).
+        jobs: The turn queued work for later (a ticket to open).
 
     """
 
@@ -84,6 +85,7 @@ class TurnResult:
     conversation_id: int
     duplicate: bool
     replies: tuple[TurnReply, ...]
+    jobs: bool = False
 
 
 class Inbox(Protocol):

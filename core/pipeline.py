@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 
 from conversations import repository as repo
 from conversations.database import Database
+from conversations.jobs import NewJob
 from conversations.repository import ConversationRecord
 from conversations.turns import ReplyWrite, TurnWrite, TurnWriter
 from conversations.values import InboundMessage
 from core.channels import TurnReply, TurnResult
 from core.conversation_cache import LruCache
-from core.engine.base import Engine, Turn
+from core.engine.base import Decision, Engine, Turn
 from core.faults import FaultPoints
 from core.locks import KeyedLocks
 from core.safety import Redaction
@@ -60,6 +61,7 @@ class Pipeline:
         cache_size: Conversations whose state is kept in memory.
         answering_channels: Channels that deliver a turn's replies in their response to
             the inbound request (the web chat); their replies are stored as sent.
+        on_jobs: Called after a commit that queued jobs (wakes the job runner).
 
     """
 
@@ -73,6 +75,7 @@ class Pipeline:
         redact: Callable[[str], Redaction] = redact_secrets,
         cache_size: int = 50_000,
         answering_channels: frozenset[str] = frozenset(),
+        on_jobs: Callable[[], None] | None = None,
     ) -> None:
         self._db = db
         self._engine = engine
@@ -83,6 +86,7 @@ class Pipeline:
         self._writer = TurnWriter(db)
         self._conversations: LruCache[ConversationRecord] = LruCache(cache_size)
         self._answering = answering_channels
+        self._on_jobs = on_jobs
 
     async def receive(self, message: InboundMessage) -> TurnResult:
         """Ingest one inbound message; safe to call again with the same message."""
@@ -93,6 +97,8 @@ class Pipeline:
             self._faults.reach("pipeline.after_commit")
             if self._on_committed is not None:
                 self._on_committed()
+        if result.jobs and not result.duplicate and self._on_jobs is not None:
+            self._on_jobs()
         return result
 
     def forget(self, channel: str, thread_key: str) -> None:
@@ -128,6 +134,8 @@ class Pipeline:
                     edit_of_id=edit_of_id,
                     delivered=message.channel in self._answering,
                     expected=(conversation.status, conversation.ticket_id, conversation.assigned_agent_id),
+                    ticket_id=conversation.ticket_id,
+                    jobs=_jobs_for(decision, conversation.id, now, state["language"]),
                 )
             )
             if not written.stale:
@@ -139,6 +147,7 @@ class Pipeline:
             raise RuntimeError(f"conversation {key} kept changing while a turn was decided")
         if written.message_id is None:
             return await self._duplicate(message, conversation.id)
+        written_jobs = decision.ticket is not None
         self._conversations.put(
             key,
             dataclasses.replace(
@@ -153,7 +162,7 @@ class Pipeline:
         replies = tuple(
             TurnReply(r.id, r.text, tuple((b.label, b.action) for b in r.buttons)) for r in written.replies
         )
-        return TurnResult(written.message_id, conversation.id, False, replies)
+        return TurnResult(written.message_id, conversation.id, False, replies, jobs=bool(written_jobs))
 
     async def _load(self, message: InboundMessage, now: datetime) -> ConversationRecord:
         async with self._db.transaction() as session:
@@ -170,3 +179,23 @@ class Pipeline:
             TurnReply(r.id, r.text, tuple((b.label, b.action) for b in r.buttons)) for r in stored
         )
         return TurnResult(original, conversation_id, True, replies)
+
+
+OPEN_TICKET = "open_ticket"
+
+
+def _jobs_for(
+    decision: Decision, conversation_id: int, now: datetime, language: str | None
+) -> tuple[NewJob, ...]:
+    ticket = decision.ticket
+    if ticket is None:
+        return ()
+    payload = {
+        "subject": ticket.subject,
+        "category": ticket.category,
+        "details": dict(ticket.details),
+        "reason": ticket.reason,
+        "priority": ticket.base_priority,
+        "language": language,
+    }
+    return (NewJob(OPEN_TICKET, payload, now, conversation_id=conversation_id),)

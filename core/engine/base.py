@@ -54,6 +54,27 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True)
+class TicketRequest:
+    """The turn asks for a ticket: opened (with an acknowledgement) after the turn is stored.
+
+    Attributes:
+        subject: A one-line summary.
+        category: The ticket category (drives priority and routing).
+        details: What the bot collected (form slots).
+        reason: Why: ``"form:<id>"`` or ``"human"``.
+        base_priority: Where the priority rules start when the category has no rule of
+            its own (a form's priority); the rules still raise it.
+
+    """
+
+    subject: str
+    category: str | None
+    details: Mapping[str, Any]
+    reason: str
+    base_priority: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What the engine decided for a turn.
 
@@ -63,6 +84,7 @@ class Decision:
         status: The conversation's new status (``bot``, ``human``...), if it changed.
         bot_state: The engine's new private state, if it changed.
         slots: Collected details, if they changed.
+        ticket: A ticket to open (or to add to, if the conversation has an active one).
 
     """
 
@@ -71,6 +93,7 @@ class Decision:
     status: str | None = None
     bot_state: Mapping[str, Any] | None = None
     slots: Mapping[str, Any] | None = None
+    ticket: TicketRequest | None = None
 
     def changes(self) -> dict[str, Any]:
         """The conversation fields this decision changes."""

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from conversations.values import Button
-from core.engine.base import Decision, Engine, Reply, Turn
+from core.engine.base import Decision, Engine, Reply, TicketRequest, Turn
 from core.engine.texts import TEXTS
 from core.faq.kb import KnowledgeBase, Topic
 from core.faq.matcher import FaqMatcher, Outcome
@@ -30,6 +30,8 @@ TOPIC_PREFIX = "topic:"
 LANGUAGE_PREFIX = "lang:"
 FORM_PREFIX = "form:start:"
 FORM_KEY = "form"
+# The customer's latest question, the subject of a ticket opened when they ask for a human.
+LAST_QUESTION = "last_question"
 TICKET_STATUS_TOPIC = "support.ticket_status"
 _GREETING = re.compile(
     r"^\s*(hi|hello|hey|yo|good (morning|afternoon|evening)|你好|您好|嗨|哈喽|在吗|在不在)[\s!！.。,，~]*$",
@@ -122,7 +124,14 @@ class FaqEngine(Engine):
             )
         if action == HUMAN:
             lang = chosen or conversation.language or self._default
-            return Decision((Reply(TEXTS[lang]["human"]),), language=lang, status="human")
+            asked = str(conversation.bot_state.get(LAST_QUESTION) or "")
+            request = TicketRequest(
+                subject=_subject(TEXTS[lang]["human_subject"], asked),
+                category="general",
+                details={"last_question": asked} if asked else {},
+                reason="human",
+            )
+            return Decision((Reply(TEXTS[lang]["human"]),), language=lang, status="human", ticket=request)
         switched = _language_switch(action, turn.text)
         if switched is not None:
             state = {**conversation.bot_state, "language_choice": switched}
@@ -150,15 +159,22 @@ class FaqEngine(Engine):
             )
             return Decision((Reply(welcome, buttons),), language=lang)
         result = await self._matcher.match_async(text)
+        remembered = {**conversation.bot_state, LAST_QUESTION: text[:300]}
         if not chosen:
             lang = result.lang
             texts = TEXTS[lang]
         if result.outcome is Outcome.ANSWER and result.topic is not None:
-            return Decision(await self._answer_topic(result.topic, lang, turn), language=lang)
+            return Decision(
+                await self._answer_topic(result.topic, lang, turn), language=lang, bot_state=remembered
+            )
         if result.outcome is Outcome.SUGGEST and result.suggestions:
             buttons = tuple(Button(t.label(lang), f"{TOPIC_PREFIX}{t.id}") for t in result.suggestions[:3])
-            return Decision((Reply(texts["suggest"], (*buttons, self._human(lang))),), language=lang)
-        return Decision((Reply(texts["fallback"], (self._human(lang),)),), language=lang)
+            return Decision(
+                (Reply(texts["suggest"], (*buttons, self._human(lang))),), language=lang, bot_state=remembered
+            )
+        return Decision(
+            (Reply(texts["fallback"], (self._human(lang),)),), language=lang, bot_state=remembered
+        )
 
     async def _answer_topic(self, topic: Topic, lang: str, turn: Turn) -> tuple[Reply, ...]:
         if topic.id == TICKET_STATUS_TOPIC and self._ticket_status is not None:
@@ -188,8 +204,19 @@ class FaqEngine(Engine):
         if step.outcome in (FormOutcome.COMPLETED, FormOutcome.ESCALATED):
             # The details go with the conversation to the people who take it from here.
             handed = (*step.replies, Reply(TEXTS[lang]["form_handed_over"]))
-            slots = {**turn.conversation.slots, "form": dict(step.details or {})}
-            return Decision(handed, language=lang, status="human", bot_state=state, slots=slots)
+            details = dict(step.details or {})
+            slots = {**turn.conversation.slots, "form": details}
+            request = TicketRequest(
+                subject=_subject(str(details.get("title") or details.get("form") or ""), _summary(details)),
+                category=details.get("category"),
+                details=details,
+                reason=f"form:{details.get('form')}"
+                + (":escalated" if step.outcome is FormOutcome.ESCALATED else ""),
+                base_priority=details.get("priority"),
+            )
+            return Decision(
+                handed, language=lang, status="human", bot_state=state, slots=slots, ticket=request
+            )
         return Decision(step.replies, language=lang, bot_state=state)
 
     def _topic(self, topic_id: str) -> Topic | None:
@@ -201,6 +228,23 @@ class FaqEngine(Engine):
     @staticmethod
     def _human(lang: str) -> Button:
         return Button(TEXTS[lang]["human_button"], HUMAN)
+
+
+def _subject(title: str, summary: str) -> str:
+    title, summary = " ".join(title.split()), " ".join(summary.split())
+    if title and summary:
+        return f"{title}: {summary}"[:200]
+    return (title or summary or "Support request")[:200]
+
+
+def _summary(details: Mapping[str, Any]) -> str:
+    """The collected values in one line, for the ticket subject (asset, amount, network first)."""
+    values = details.get("values") or {}
+    if not isinstance(values, Mapping):
+        return ""
+    order = ("summary", "amount", "asset", "network", "order_id", "pair")
+    picked = [str(values[k]) for k in order if values.get(k)]
+    return " ".join(picked)
 
 
 def _now() -> datetime:

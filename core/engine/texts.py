@@ -14,6 +14,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "support agent."
         ),
         "human": "I've asked a support agent to join. They will reply in this chat.",
+        "human_subject": "Customer asked for an agent",
         "human_button": "Talk to a human",
         "helpful_followup": "If this doesn't solve it, a support agent can take over.",
         "form_offer": "If it still isn't sorted, I can collect the details our team needs to check it for you.",
@@ -30,6 +31,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "suggest": "我不太确定您的意思，是以下哪个问题？",
         "fallback": "抱歉，我没有完全理解。能换个说法描述一下吗？您也可以转人工客服。",
         "human": "已为您通知人工客服，他们会在此对话中回复您。",
+        "human_subject": "客户请求人工客服",
         "human_button": "转人工客服",
         "helpful_followup": "如果仍未解决，人工客服可以为您继续处理。",
         "form_offer": "如果问题仍未解决，我可以帮您收集核查所需的信息并提交给客服团队。",

@@ -24,7 +24,12 @@ class PriorityDecision:
 
 
 def decide_priority(
-    rules: PriorityRules, category: str | None, texts: Iterable[str], *, repeated_contact: bool
+    rules: PriorityRules,
+    category: str | None,
+    texts: Iterable[str],
+    *,
+    repeated_contact: bool,
+    base: str | None = None,
 ) -> PriorityDecision:
     """Decide the priority of a new ticket.
 
@@ -33,11 +38,15 @@ def decide_priority(
         category: The ticket's category, if any.
         texts: What the customer said: the subject, details and recent messages.
         repeated_contact: The contact opened another ticket within the repeat window.
+        base: The priority to start from when the category has no rule (a form's own
+            priority); the rules' default otherwise.
 
     """
     reasons: list[str] = []
     text = "\n".join(texts)
-    priority = rules.default
+    priority = base if base in PRIORITIES else rules.default
+    if base in PRIORITIES and base != rules.default:
+        reasons.append(f"requested as {base}")
     if category is not None and category in rules.categories:
         priority = rules.categories[category]
         reasons.append(f"category {category}: {priority}")

@@ -18,11 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import repository as repo
 from conversations import ticket_queries as q
 from conversations.database import Database
-from conversations.tables import Ticket
+from conversations.jobs import ClaimedJob
+from conversations.jobs import complete as complete_job
+from conversations.tables import Conversation, Ticket
 from conversations.values import Author
 from core.pipeline import storable, utcnow
 from core.tickets import handoff
 from core.tickets import transitions as st
+from core.tickets.acknowledgement import acknowledgement
 from core.tickets.assignment import Assignment, agent_of
 from core.tickets.config import TicketSettings
 from core.tickets.errors import ConversationNotFound, InvalidTicketInput
@@ -92,7 +95,6 @@ class TicketService(Assignment, Lifecycle, Lookup):
             raise InvalidTicketInput("a ticket needs a subject")
         if priority is not None:
             check_priority(priority)
-        facts = dict(details or {})
         now = self._clock()
         async with self._db.transaction() as session:
             # The counter first: its lock orders concurrent openers before they read anything.
@@ -100,50 +102,133 @@ class TicketService(Assignment, Lifecycle, Lookup):
             conversation = await q.conversation(session, conversation_id, lock=True)
             if conversation is None:
                 raise ConversationNotFound(f"no conversation {conversation_id}")
-            decision = await self._priority(
-                session,
-                conversation.id,
-                conversation.contact_id,
-                now,
-                category,
-                [subject, *_strings(facts)],
-                priority,
-                actor,
+            ticket = await self._open_in(
+                session, conversation, number, subject, category, priority, None, details, actor, now
             )
-            ticket = Ticket(
-                number=number,
-                conversation_id=conversation.id,
-                contact_id=conversation.contact_id,
-                subject=subject,
-                category=category,
-                priority=decision.priority,
-                status=st.NEW,
-                details={**facts, "priority_reasons": list(decision.reasons)},
-                sla_due_at=now + self._settings.sla(decision.priority),
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(ticket)
-            await session.flush()
-            conversation.ticket_id = ticket.id
             changed = (conversation.channel, conversation.thread_key)
-            await q.add_event(
-                session,
-                ticket.id,
-                "opened",
-                actor,
-                {
-                    "priority": decision.priority,
-                    "reasons": list(decision.reasons),
-                    "category": category,
-                    "sla_due_at": ticket.sla_due_at.isoformat() if ticket.sla_due_at else None,
-                },
-                now,
-            )
             view = await view_of(session, ticket, self._settings)
         log.info("ticket %s opened (%s, %s) by %s", view.number, view.priority, category, actor)
         self._changed([changed])
         return view
+
+    async def open_requested(self, job: ClaimedJob) -> None:
+        """Run an ``open_ticket`` job a turn queued: open the ticket and acknowledge it.
+
+        If the conversation already has an active ticket, the request is added to it
+        instead. The ticket, the acknowledgement and the job's completion are one
+        transaction, so a job run twice (a crash, a second worker) opens one ticket.
+        """
+        payload = job.payload
+        conversation_id = job.conversation_id
+        if conversation_id is None:
+            raise InvalidTicketInput(f"job {job.id} names no conversation")
+        language = str(payload.get("language") or "en")
+        details = dict(payload.get("details") or {})
+        subject = " ".join(str(payload.get("subject") or "").split())[:300] or "Support request"
+        now = self._clock()
+        async with self._db.transaction() as session:
+            number = await q.next_number(session, COUNTER, self._settings.number_start)
+            if await q.job_done(session, job.id):
+                return  # another worker finished it while we waited for the counter
+            conversation = await q.conversation(session, conversation_id, lock=True)
+            if conversation is None:
+                raise ConversationNotFound(f"no conversation {conversation_id}")
+            current = (
+                await q.ticket_by_id(session, conversation.ticket_id) if conversation.ticket_id else None
+            )
+            if current is not None and current.status in st.ACTIVE:
+                current.details = {
+                    **current.details,
+                    "requests": [*current.details.get("requests", []), details],
+                }
+                current.updated_at = now
+                await q.add_event(
+                    session, current.id, "customer_request", "bot", {"reason": payload.get("reason")}, now
+                )
+                ticket, text = current, acknowledgement(self._label(current), None, language, added=True)
+            else:
+                ticket = await self._open_in(
+                    session,
+                    conversation,
+                    number,
+                    subject,
+                    payload.get("category"),
+                    None,
+                    payload.get("priority"),
+                    details,
+                    "bot",
+                    now,
+                )
+                text = acknowledgement(
+                    self._label(ticket), ticket.priority, language, wait=self._settings.sla(ticket.priority)
+                )
+            await repo.add_replies(
+                session, conversation.id, conversation.channel, [repo.NewReply(text, (), Author.SYSTEM)], now
+            )
+            conversation.last_message_at = now
+            await complete_job(session, job.id, now)
+            changed = (conversation.channel, conversation.thread_key)
+            label = self._label(ticket)
+        log.info("ticket %s for conversation %s (%s)", label, conversation_id, payload.get("reason"))
+        self._changed([changed])
+        if self._on_queued is not None:
+            self._on_queued()
+
+    async def _open_in(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        number: int,
+        subject: str,
+        category: str | None,
+        priority: str | None,
+        base_priority: str | None,
+        details: Mapping[str, Any] | None,
+        actor: str,
+        now: datetime,
+    ) -> Ticket:
+        facts = dict(details or {})
+        decision = await self._priority(
+            session,
+            conversation.id,
+            conversation.contact_id,
+            now,
+            category,
+            [subject, *_strings(facts)],
+            priority,
+            actor,
+            base_priority,
+        )
+        ticket = Ticket(
+            number=number,
+            conversation_id=conversation.id,
+            contact_id=conversation.contact_id,
+            subject=subject,
+            category=category,
+            priority=decision.priority,
+            status=st.NEW,
+            details={**facts, "priority_reasons": list(decision.reasons)},
+            sla_due_at=now + self._settings.sla(decision.priority),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(ticket)
+        await session.flush()
+        conversation.ticket_id = ticket.id
+        await q.add_event(
+            session,
+            ticket.id,
+            "opened",
+            actor,
+            {
+                "priority": decision.priority,
+                "reasons": list(decision.reasons),
+                "category": category,
+                "sla_due_at": ticket.sla_due_at.isoformat() if ticket.sla_due_at else None,
+            },
+            now,
+        )
+        return ticket
 
     async def reply(self, number: str | int, agent_id: int, text: str) -> TicketView:
         """Send an agent's reply to the customer on their channel.
@@ -271,6 +356,7 @@ class TicketService(Assignment, Lifecycle, Lookup):
         texts: builtins.list[str],
         forced: str | None,
         actor: str,
+        base: str | None = None,
     ) -> PriorityDecision:
         if forced is not None:
             return PriorityDecision(forced, (f"set by {actor}",))
@@ -278,7 +364,7 @@ class TicketService(Assignment, Lifecycle, Lookup):
         since = now - timedelta(days=rules.repeat_window_days)
         repeated = await q.has_recent_ticket(session, contact_id, since)
         texts = texts + await q.recent_customer_texts(session, conversation_id, CUSTOMER_TEXTS)
-        return decide_priority(rules, category, texts, repeated_contact=repeated)
+        return decide_priority(rules, category, texts, repeated_contact=repeated, base=base)
 
 
 def _text(text: str, what: str) -> str:

@@ -1,0 +1,125 @@
+"""Runs durable jobs when they are due: opening the tickets turns asked for, sending surveys.
+
+Handlers receive the claimed job. A handler whose effect must happen exactly once marks
+the job done in its own transaction (:func:`conversations.jobs.complete`); for the others
+the runner marks it done after the handler returns. A handler that raises is retried with
+exponential backoff and, after ``max_attempts``, left ``failed`` with its error for the
+operators. A process that dies mid-job leaves its lease to expire and the job runs again,
+so handlers must be safe to repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from conversations import jobs
+from conversations.database import Database
+from conversations.errors import StoreUnavailable
+from core.pipeline import utcnow
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[jobs.ClaimedJob], Awaitable[None]]
+
+
+class JobRunner:
+    """Claims due jobs and runs their handlers.
+
+    Args:
+        db: The store.
+        lease_seconds: How long a claimed job is ours before another worker may take it.
+        poll_interval_seconds: How often to look for due jobs when nobody wakes the runner.
+        max_attempts: Attempts before a job is left failed.
+        batch_size: Jobs claimed per round.
+        clock: The current time (tests move it).
+
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        lease_seconds: float = 120,
+        poll_interval_seconds: float = 1.0,
+        max_attempts: int = 8,
+        batch_size: int = 50,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._db = db
+        self._handlers: dict[str, Handler] = {}
+        self._lease = timedelta(seconds=lease_seconds)
+        self._poll = poll_interval_seconds
+        self._max_attempts = max_attempts
+        self._batch = batch_size
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def register(self, kind: str, handler: Handler) -> None:
+        """Run ``handler`` for jobs of ``kind``."""
+        self._handlers[kind] = handler
+
+    def wake(self) -> None:
+        """Look for due jobs now (a turn just queued one)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the job in hand, then leave :meth:`run`."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Run due jobs until :meth:`stop`."""
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                handled = await self.run_once()
+            except StoreUnavailable as exc:
+                log.warning("jobs unavailable, retrying: %s", exc)
+                handled = 0
+            except Exception:  # the loop must outlive any one bad round
+                log.exception("job round failed; retrying")
+                handled = 0
+            if handled or self._stopping.is_set():
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    async def run_once(self) -> int:
+        """Claim and run one batch of due jobs; returns how many ran."""
+        async with self._db.transaction() as session:
+            claimed = await jobs.claim(
+                session, sorted(self._handlers), self._clock(), self._lease, self._batch
+            )
+        for job in claimed:
+            if self._stopping.is_set():
+                break  # the lease expires and another worker (or the next start) runs it
+            await self._run(job)
+        return len(claimed)
+
+    async def _run(self, job: jobs.ClaimedJob) -> None:
+        try:
+            await self._handlers[job.kind](job)
+        except Exception as exc:  # the per-job boundary: one bad job must not stop the rest
+            error = f"{type(exc).__name__}: {exc}"
+            async with self._db.transaction() as session:
+                if job.attempts >= self._max_attempts:
+                    log.error(
+                        "giving up on job %s (%s) after %d attempts: %s",
+                        job.id,
+                        job.kind,
+                        job.attempts,
+                        error,
+                    )
+                    await jobs.fail(session, job.id, error)
+                else:
+                    delay = min(600.0, 2.0**job.attempts)
+                    log.warning("job %s (%s) failed, retrying in %.0fs: %s", job.id, job.kind, delay, error)
+                    await jobs.retry(session, job.id, self._clock() + timedelta(seconds=delay), error)
+            return
+        async with self._db.transaction() as session:
+            await jobs.complete(session, job.id, self._clock())
