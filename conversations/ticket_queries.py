@@ -7,6 +7,7 @@ anyway, so the clause is left out there by the dialect.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.repository import insert_ignoring_conflicts
 from conversations.tables import Agent, Conversation, Counter, Job, Message, Ticket, TicketEvent, table_of
 from conversations.values import Author, Direction
+
+_MARKER = re.compile(r"\[REDACTED:([a-z0-9_]+)\]")
 
 
 async def next_number(session: AsyncSession, name: str, start: int) -> int:
@@ -214,3 +217,16 @@ async def job_done(session: AsyncSession, job_id: int) -> bool:
     """Whether a job has been completed already (checked under the caller's locks)."""
     status = await session.scalar(select(Job.status).where(Job.id == job_id))
     return status == "done"
+
+
+async def redaction_kinds(session: AsyncSession, conversation_id: int) -> list[str]:
+    """Kinds of secrets redacted from a conversation's customer messages (``[REDACTED:kind]`` markers)."""
+    texts = await session.scalars(
+        select(Message.text).where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.IN.value,
+            Message.text.contains("[REDACTED:"),
+        )
+    )
+    kinds = {match for text in texts for match in _MARKER.findall(text)}
+    return sorted(kinds)

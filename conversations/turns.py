@@ -63,6 +63,8 @@ class TurnWrite:
             added to its audit trail (and a ticket waiting on the customer is open again).
         jobs: Work the turn asks for later (open a ticket), stored in the same transaction;
             each payload gets the inbound ``message_id``.
+        redactions: Kinds of secrets removed from the message: an active ticket records
+            that they were (never what they were).
 
     """
 
@@ -77,6 +79,7 @@ class TurnWrite:
     expected: tuple[str, int | None, int | None] | None = None
     ticket_id: int | None = None
     jobs: tuple[NewJob, ...] = ()
+    redactions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +272,17 @@ def _add_to_tickets(session: Connection, fresh: Sequence[tuple[TurnWrite, int]])
                 "created_at": t.now,
             }
             for t, message_id in active
+        ]
+        + [
+            {
+                "ticket_id": t.ticket_id,
+                "kind": "redaction",
+                "actor": "bot",
+                "data": {"message_id": message_id, "kinds": list(t.redactions)},
+                "created_at": t.now,
+            }
+            for t, message_id in active
+            if t.redactions
         ],
     )
     answered = {

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from conversations import repository as repo
 from conversations.database import Database
@@ -30,6 +31,10 @@ from core.safety import Redaction
 from core.safety import redact as redact_secrets
 
 log = logging.getLogger(__name__)
+# Strings shorter than this cannot hold a secret worth redacting (the shortest, a 2FA code
+# with its context, is longer); skipping them keeps redacting a payload cheap.
+MIN_SECRET_CHARS = 6
+MAX_RAW_DEPTH = 32
 
 
 def utcnow() -> datetime:
@@ -101,6 +106,18 @@ class Pipeline:
             self._on_jobs()
         return result
 
+    def _redact_json(self, value: Any, depth: int = 0) -> Any:
+        """Every string of a JSON-like payload with its secrets replaced."""
+        if isinstance(value, str):
+            return self._redact(storable(value)).text if len(value) >= MIN_SECRET_CHARS else storable(value)
+        if depth > MAX_RAW_DEPTH:
+            return None
+        if isinstance(value, Mapping):
+            return {str(k): self._redact_json(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._redact_json(v, depth + 1) for v in value]
+        return value
+
     def forget(self, channel: str, thread_key: str) -> None:
         """Drop a conversation's cached state (someone else changed it, e.g. an agent)."""
         self._conversations.discard((channel, thread_key))
@@ -109,6 +126,9 @@ class Pipeline:
         now = utcnow()
         redaction = self._redact(storable(message.text))
         text = redaction.text
+        if message.raw is not None:
+            # The platform payload repeats the text (and may carry more: an e-mail's HTML part).
+            message = dataclasses.replace(message, raw=self._redact_json(message.raw))
         edit_of_id = None
         if message.edit_of_external_id is not None:
             async with self._db.reader() as session:
@@ -136,6 +156,7 @@ class Pipeline:
                     expected=(conversation.status, conversation.ticket_id, conversation.assigned_agent_id),
                     ticket_id=conversation.ticket_id,
                     jobs=_jobs_for(decision, conversation.id, now, state["language"]),
+                    redactions=tuple(sorted({f.kind.value for f in redaction.findings})),
                 )
             )
             if not written.stale:

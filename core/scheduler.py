@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from conversations import outbox
 from conversations.database import Database
@@ -87,3 +88,16 @@ def backlog_watchdog(db: Database, warn_after_seconds: float) -> Job:
 def sqlite_checkpoints(db: Database) -> Job:
     """A job that keeps SQLite's write-ahead log small, outside the commit path."""
     return Job("SQLite checkpoint", 1.0, db.checkpoint)
+
+
+class _Deadlines(Protocol):
+    async def mark_sla_breaches(self, limit: int = 500) -> list[str]: ...
+
+
+def sla_watch(tickets: _Deadlines, every_seconds: float = 30.0) -> Job:
+    """A job that marks tickets whose first response is overdue (the console flags them)."""
+
+    async def check() -> None:
+        await tickets.mark_sla_breaches()
+
+    return Job("ticket response targets", every_seconds, check)

@@ -23,7 +23,7 @@ from core.forms import FormRunner, FormStep
 from core.forms import Outcome as FormOutcome
 from core.safety import impersonation_warning, mentions_support_contact, warning_for
 from core.settings import BrandSettings
-from core.text.language import reply_language
+from core.text.language import count_scripts, reply_language
 
 HUMAN = "human"
 TOPIC_PREFIX = "topic:"
@@ -112,6 +112,7 @@ class FaqEngine(Engine):
                 step = self._forms.start(form_id, lang, _now())
                 return self._form_decision(turn, step, lang)
         if self._forms is not None and conversation.bot_state.get(FORM_KEY):
+            lang = chosen or _form_language(turn.text, lang)
             step = self._forms.step(conversation.bot_state[FORM_KEY], turn.text, action or None, lang, _now())
             if step.outcome is not FormOutcome.INTERRUPTED:
                 return self._form_decision(turn, step, lang)
@@ -228,6 +229,16 @@ class FaqEngine(Engine):
     @staticmethod
     def _human(lang: str) -> Button:
         return Button(TEXTS[lang]["human_button"], HUMAN)
+
+
+def _form_language(text: str, current: str) -> str:
+    """The language to go on with in a form: answers like "USDT" or a TXID must not switch it."""
+    counts = count_scripts(text)
+    if counts.zh_words > counts.en_words:
+        return "zh"
+    if counts.en_words >= 3 and counts.zh_words == 0:
+        return "en"
+    return current
 
 
 def _subject(title: str, summary: str) -> str:

@@ -28,6 +28,7 @@ from core.tickets import transitions as st
 from core.tickets.acknowledgement import acknowledgement
 from core.tickets.assignment import Assignment, agent_of
 from core.tickets.config import TicketSettings
+from core.tickets.deadlines import Deadlines
 from core.tickets.errors import ConversationNotFound, InvalidTicketInput
 from core.tickets.lifecycle import Lifecycle
 from core.tickets.lookup import Lookup, check_priority
@@ -41,7 +42,7 @@ COUNTER = "ticket"
 CUSTOMER_TEXTS = 5
 
 
-class TicketService(Assignment, Lifecycle, Lookup):
+class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
     """Opens tickets and carries out agents' actions on them.
 
     Args:
@@ -162,6 +163,11 @@ class TicketService(Assignment, Lifecycle, Lookup):
                 text = acknowledgement(
                     self._label(ticket), ticket.priority, language, wait=self._settings.sla(ticket.priority)
                 )
+                redacted = await q.redaction_kinds(session, conversation.id)
+                if redacted:
+                    # The agent must know the customer exposed a secret, never what it was.
+                    ticket.details = {**ticket.details, "redactions": redacted}
+                    await q.add_event(session, ticket.id, "redaction", "bot", {"kinds": redacted}, now)
             await repo.add_replies(
                 session, conversation.id, conversation.channel, [repo.NewReply(text, (), Author.SYSTEM)], now
             )

@@ -187,3 +187,16 @@ async def test_closing_gives_the_conversation_back_to_the_bot(service: TicketSer
     assert (closed.status, closed.solved_at) == ("closed", None)
     assert (await conversation_row(db, conversation_id)).status == "bot"
     assert closed.created_at == START
+
+
+async def test_an_overdue_first_response_is_marked_once(
+    db: Database, service: TicketService, clock: Clock
+) -> None:
+    conversation_id = await conversation(db)
+    ticket = await service.open(conversation_id, "Deposit missing", "deposit_missing")
+    assert await service.mark_sla_breaches() == []
+    clock.advance(hours=5)  # high priority: 4 hours
+    assert await service.mark_sla_breaches() == [ticket.number]
+    assert await service.mark_sla_breaches() == []
+    kinds = [kind for kind, _ in await events(db, ticket.id)]
+    assert kinds.count("sla_breached") == 1
