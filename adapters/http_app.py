@@ -1,4 +1,4 @@
-"""The HTTP application: channel routes (web chat, webhooks), health, and the landing redirect."""
+"""The HTTP application: channel routes (web chat, webhooks), health, metrics, and the landing redirect."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from adapters.http_helpers import json_response
 from conversations import outbox
 from conversations.database import Database
+from core.metrics import exposition, refresh_store_gauges
 
 
-def build_app(db: Database, channel_routes: Sequence[BaseRoute], channels: Sequence[str]) -> Starlette:
-    """Assemble the Starlette application from the running channels' routes."""
+def build_app(
+    db: Database, channel_routes: Sequence[BaseRoute], channels: Sequence[str], console: ASGIApp | None = None
+) -> Starlette:
+    """Assemble the Starlette application from the running channels' routes and the agent console."""
 
     async def healthz(request: Request) -> Response:
         report: dict[str, object] = {"channels": sorted(channels)}
@@ -46,9 +50,21 @@ def build_app(db: Database, channel_routes: Sequence[BaseRoute], channels: Seque
     async def home(request: Request) -> Response:
         return RedirectResponse("/chat")
 
+    async def metrics(request: Request) -> Response:
+        try:
+            async with asyncio.timeout(2):
+                await refresh_store_gauges(db)
+        except Exception:  # the process counters are still worth serving without the store's figures
+            pass
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
+
     routes: list[BaseRoute] = [
         Route("/", home, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         *channel_routes,
     ]
+    if console is not None:
+        routes.append(Mount("/console", app=console))
     return Starlette(routes=routes)

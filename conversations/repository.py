@@ -35,6 +35,9 @@ class ConversationRecord:
     ticket_id: int | None
     assigned_agent_id: int | None
     created: bool
+    # Changes with every stored turn: a turn decided on an older value was decided on a
+    # state another process (or an agent) has since changed, and is decided again.
+    last_message_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +151,7 @@ async def _load_conversation(session: AsyncSession, channel: str, thread_key: st
             Conversation.slots,
             Conversation.ticket_id,
             Conversation.assigned_agent_id,
+            Conversation.last_message_at,
         ).where(Conversation.channel == channel, Conversation.thread_key == thread_key)
     )
     return result.first()
@@ -167,6 +171,7 @@ def _record(row: Any, *, created: bool) -> ConversationRecord:
         ticket_id=row.ticket_id,
         assigned_agent_id=row.assigned_agent_id,
         created=created,
+        last_message_at=row.last_message_at,
     )
 
 

@@ -25,6 +25,7 @@ from conversations import jobs
 from conversations.database import Database
 from conversations.jobs import NewJob
 from conversations.repository import StoredReply, insert_ignoring_conflicts
+from conversations.survey_answers import SurveyAnswer, apply_answer
 from conversations.tables import Conversation, Message, OutboxEntry, Ticket, TicketEvent, table_of
 from conversations.values import Author, Button, Direction, InboundMessage
 
@@ -57,14 +58,16 @@ class TurnWrite:
         edit_of_id: For an edit, our id of the edited message.
         delivered: The channel delivers replies in its response to the inbound request
             (the web chat): the replies are stored as sent, with no delivery to wait for.
-        expected: The conversation's (status, ticket id, assigned agent) the engine saw; if
-            the stored ones differ, nothing is written and the turn comes back ``stale``.
+        expected: The conversation's (status, ticket id, assigned agent, last message time)
+            the engine saw; if the stored ones differ (an agent, or another process, changed
+            the conversation since), nothing is written and the turn comes back ``stale``.
         ticket_id: The conversation's ticket: while it is active, the customer's message is
             added to its audit trail (and a ticket waiting on the customer is open again).
         jobs: Work the turn asks for later (open a ticket), stored in the same transaction;
             each payload gets the inbound ``message_id``.
         redactions: Kinds of secrets removed from the message: an active ticket records
             that they were (never what they were).
+        survey: The customer's answer to a survey, stored with its first-answer-wins guards.
 
     """
 
@@ -76,10 +79,11 @@ class TurnWrite:
     now: datetime
     edit_of_id: int | None = None
     delivered: bool = False
-    expected: tuple[str, int | None, int | None] | None = None
+    expected: tuple[str, int | None, int | None, datetime | None] | None = None
     ticket_id: int | None = None
     jobs: tuple[NewJob, ...] = ()
     redactions: tuple[str, ...] = ()
+    survey: SurveyAnswer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +230,9 @@ def write_turns(session: Connection, all_turns: Sequence[TurnWrite]) -> list[Tur
             ],
         )
     _add_to_tickets(session, fresh)
+    for t, _ in fresh:
+        if t.survey is not None:
+            apply_answer(session, t.conversation_id, t.survey, t.now)
     job_rows = [
         dataclasses.replace(job, payload={**job.payload, "message_id": message_id})
         for t, message_id in fresh
@@ -319,11 +326,18 @@ def _stale(session: Connection, turns: Sequence[TurnWrite]) -> set[int]:
         return set()
     table = table_of(Conversation)
     rows = session.execute(
-        select(table.c.id, table.c.status, table.c.ticket_id, table.c.assigned_agent_id).where(
-            table.c.id.in_(expected)
+        select(
+            table.c.id, table.c.status, table.c.ticket_id, table.c.assigned_agent_id, table.c.last_message_at
         )
+        .where(table.c.id.in_(expected))
+        .order_by(table.c.id)
+        # Locked until the turn commits: a turn of the same conversation in another process
+        # waits here, then sees this turn's last_message_at and is decided again.
+        .with_for_update()
     )
-    current = {row.id: (row.status, row.ticket_id, row.assigned_agent_id) for row in rows}
+    current = {
+        row.id: (row.status, row.ticket_id, row.assigned_agent_id, row.last_message_at) for row in rows
+    }
     return {cid for cid, seen in expected.items() if current.get(cid, seen) != seen}
 
 

@@ -153,6 +153,17 @@ class Channel(abc.ABC):
 
     name: ClassVar[str]
     answers_in_response: ClassVar[bool] = False
+    #: The channel receives by polling one account (Telegram long polling, IMAP, X mentions):
+    #: only one process may do that. The runtime calls :meth:`start_intake` in the process
+    #: holding the channel's lease and :meth:`stop_intake` when it loses it; ``start`` then
+    #: only prepares sending (and webhook routes), in every process.
+    single_intake: ClassVar[bool] = False
+
+    async def start_intake(self) -> None:  # noqa: B027 - an optional hook, empty by default
+        """Begin polling (channels with :attr:`single_intake`)."""
+
+    async def stop_intake(self) -> None:  # noqa: B027 - an optional hook, empty by default
+        """Stop polling; sending goes on."""
 
     @abc.abstractmethod
     async def start(self, inbox: Inbox) -> None:

@@ -21,8 +21,10 @@ from conversations import outbox
 from conversations.database import Database
 from conversations.errors import StoreUnavailable
 from conversations.values import Author, Button, OutboundMessage, Surface
+from core import metrics
 from core.channels import Channel, ChannelError, DeliveryRejected, HeldForReview
 from core.faults import FaultPoints
+from core.logs import conversation_context
 from core.pipeline import utcnow
 from core.settings import DispatcherSettings
 
@@ -114,6 +116,14 @@ class Dispatcher:
         return outcomes
 
     async def _send(self, delivery: outbox.ClaimedDelivery) -> outbox.DeliveryOutcome:
+        with conversation_context(delivery.conversation_id):
+            outcome = await self._attempt(delivery)
+        if outcome.external_id is None:
+            kind = "held" if outcome.held else ("retry" if outcome.retry_at is not None else "failed")
+            metrics.SEND_FAILURES.labels(delivery.channel, kind).inc()
+        return outcome
+
+    async def _attempt(self, delivery: outbox.ClaimedDelivery) -> outbox.DeliveryOutcome:
         channel = self._channels[delivery.channel]
         message = OutboundMessage(
             message_id=delivery.message_id,
@@ -143,6 +153,7 @@ class Dispatcher:
             log.exception("%s failed to send message %s", delivery.channel, delivery.message_id)
             return self._retry_or_fail(delivery, f"{type(exc).__name__}: {exc}", None)
         self._faults.reach("dispatcher.after_send")
+        metrics.MESSAGES_OUT.labels(delivery.channel).inc()
         return outbox.DeliveryOutcome(delivery.outbox_id, delivery.message_id, external_id=external_id)
 
     def _retry_or_fail(

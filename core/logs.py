@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import orjson
+
+
+# The conversation the current task works on: every log line it writes carries the id.
+current_conversation: ContextVar[int | None] = ContextVar("current_conversation", default=None)
+
+
+@contextlib.contextmanager
+def conversation_context(conversation_id: int | None) -> Iterator[None]:
+    """Tag every log line written inside the block with ``conversation_id``."""
+    token = current_conversation.set(conversation_id)
+    try:
+        yield
+    finally:
+        current_conversation.reset(token)
+
+
+class ConversationFilter(logging.Filter):
+    """Adds ``conversation_id`` to records written while a conversation is in hand."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Tag the record; never drops it."""
+        if not hasattr(record, "conversation_id"):
+            conversation_id = current_conversation.get()
+            if conversation_id is not None:
+                record.conversation_id = conversation_id
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,6 +62,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "INFO", json_format: bool = False) -> None:
     """Send logs to stderr at ``level``, as text or JSON lines."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(ConversationFilter())
     if json_format:
         handler.setFormatter(JsonFormatter())
     else:

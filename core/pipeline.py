@@ -10,8 +10,11 @@ handled one at a time, in arrival order; different conversations run concurrentl
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+import random
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -22,11 +25,13 @@ from conversations.jobs import NewJob
 from conversations.repository import ConversationRecord
 from conversations.turns import ReplyWrite, TurnWrite, TurnWriter
 from conversations.values import InboundMessage
+from core import metrics
 from core.channels import TurnReply, TurnResult
 from core.conversation_cache import LruCache
 from core.engine.base import Decision, Engine, Turn
 from core.faults import FaultPoints
 from core.locks import KeyedLocks
+from core.logs import conversation_context
 from core.safety import Redaction
 from core.safety import redact as redact_secrets
 
@@ -35,6 +40,8 @@ log = logging.getLogger(__name__)
 # with its context, is longer); skipping them keeps redacting a payload cheap.
 MIN_SECRET_CHARS = 6
 MAX_RAW_DEPTH = 32
+# Attempts to decide a turn on a conversation that other processes keep changing.
+MAX_DECISIONS = 30
 
 
 def utcnow() -> datetime:
@@ -96,8 +103,11 @@ class Pipeline:
     async def receive(self, message: InboundMessage) -> TurnResult:
         """Ingest one inbound message; safe to call again with the same message."""
         key = (message.channel, message.thread_key)
+        started = time.perf_counter()
         async with self._locks.hold(key):
             result = await self._ingest(message, key)
+        metrics.TURN_SECONDS.observe(time.perf_counter() - started)
+        (metrics.DUPLICATES_IN if result.duplicate else metrics.MESSAGES_IN).labels(message.channel).inc()
         if result.replies and not result.duplicate and message.channel not in self._answering:
             self._faults.reach("pipeline.after_commit")
             if self._on_committed is not None:
@@ -133,9 +143,15 @@ class Pipeline:
         if message.edit_of_external_id is not None:
             async with self._db.reader() as session:
                 edit_of_id = await repo.inbound_id(session, message.channel, message.edit_of_external_id)
-        for _attempt in range(3):
+        for attempt in range(MAX_DECISIONS):
+            if attempt > 1:
+                # Busy conversation in several processes at once: let the other turn commit.
+                await asyncio.sleep(random.uniform(0, 0.002 * attempt))
             conversation = self._conversations.get(key) or await self._load(message, now)
-            decision = await self._engine.respond(Turn(message, text, conversation, redaction.findings))
+            deciding = time.perf_counter()
+            with conversation_context(conversation.id):
+                decision = await self._engine.respond(Turn(message, text, conversation, redaction.findings))
+            metrics.ENGINE_SECONDS.observe(time.perf_counter() - deciding)
             state = {
                 "language": conversation.language,
                 "status": conversation.status,
@@ -153,22 +169,28 @@ class Pipeline:
                     now=now,
                     edit_of_id=edit_of_id,
                     delivered=message.channel in self._answering,
-                    expected=(conversation.status, conversation.ticket_id, conversation.assigned_agent_id),
+                    expected=(
+                        conversation.status,
+                        conversation.ticket_id,
+                        conversation.assigned_agent_id,
+                        conversation.last_message_at,
+                    ),
                     ticket_id=conversation.ticket_id,
                     jobs=_jobs_for(decision, conversation.id, now, state["language"]),
                     redactions=tuple(sorted({f.kind.value for f in redaction.findings})),
+                    survey=decision.survey,
                 )
             )
             if not written.stale:
                 break
-            # An agent (perhaps in another process) changed who handles this conversation
-            # after the cached state was read: decide again on the stored state.
+            # An agent, or a turn in another process, changed the conversation after the
+            # cached state was read: decide again on the stored state.
             self._conversations.discard(key)
         else:
             raise RuntimeError(f"conversation {key} kept changing while a turn was decided")
         if written.message_id is None:
             return await self._duplicate(message, conversation.id)
-        written_jobs = decision.ticket is not None
+        written_jobs = decision.ticket is not None or (decision.survey is not None and decision.survey.reopen)
         self._conversations.put(
             key,
             dataclasses.replace(
@@ -178,6 +200,7 @@ class Pipeline:
                 status=state["status"],
                 bot_state=state["bot_state"],
                 slots=state["slots"],
+                last_message_at=now,
             ),
         )
         replies = tuple(
