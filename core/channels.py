@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from conversations.values import InboundMessage, OutboundMessage
+from core.ratelimit import Limit
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -158,6 +159,9 @@ class Channel(abc.ABC):
     #: holding the channel's lease and :meth:`stop_intake` when it loses it; ``start`` then
     #: only prepares sending (and webhook routes), in every process.
     single_intake: ClassVar[bool] = False
+    #: The platform's delivery limits; the dispatcher waits for a slot before each send,
+    #: shared by every dispatcher process when Redis is configured.
+    rate_limits: ClassVar[tuple[Limit, ...]] = ()
 
     async def start_intake(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Begin polling (channels with :attr:`single_intake`)."""

@@ -26,6 +26,7 @@ from core.channels import Channel, ChannelError, DeliveryRejected, HeldForReview
 from core.faults import FaultPoints
 from core.logs import conversation_context
 from core.pipeline import utcnow
+from core.ratelimit import LocalLimits, RateLimits, wait_for_slot
 from core.settings import DispatcherSettings
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,13 @@ class Dispatcher:
         channels: Mapping[str, Channel],
         settings: DispatcherSettings,
         faults: FaultPoints | None = None,
+        limits: RateLimits | None = None,
     ) -> None:
         self._db = db
         self._channels = channels
         self._settings = settings
         self._faults = faults or FaultPoints()
+        self._limits: RateLimits = limits or LocalLimits()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._sending = asyncio.Semaphore(settings.concurrency)
@@ -125,6 +128,9 @@ class Dispatcher:
 
     async def _attempt(self, delivery: outbox.ClaimedDelivery) -> outbox.DeliveryOutcome:
         channel = self._channels[delivery.channel]
+        for limit in channel.rate_limits:
+            key = delivery.channel if limit.scope == "channel" else f"{delivery.channel}:{delivery.thread_key}"
+            await wait_for_slot(self._limits, key, limit)
         message = OutboundMessage(
             message_id=delivery.message_id,
             idempotency_key=f"helpline-{delivery.message_id}",

@@ -91,6 +91,14 @@ class DispatcherSettings(Section):
     concurrency: int = Field(32, ge=1)
 
 
+class RateLimitSettings(Section):
+    """Where delivery rate limits are counted."""
+
+    # redis://host:6379/0 makes every dispatcher process share each platform's budget;
+    # empty: each process counts its own (enough for one process).
+    redis_url: str = ""
+
+
 class LoggingSettings(Section):
     """Log level and format."""
 
@@ -116,6 +124,7 @@ class Settings(BaseModel):
     engine: EngineSettings = EngineSettings()
     webchat: WebchatSettings = WebchatSettings()
     dispatcher: DispatcherSettings = DispatcherSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
     logging: LoggingSettings = LoggingSettings()
     faults: FaultSettings = FaultSettings()
     data_dir: str = "var"
