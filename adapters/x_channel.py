@@ -83,7 +83,12 @@ class XChannel(Channel):
         self._webhook: WebhookIntake | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._starting: asyncio.Task[None] | None = None
+        self._inbox: Inbox | None = None
+        self._filter: IntakeFilter | None = None
+        self._polling_wanted = False
         self.ready = asyncio.Event()
+        # Polling one account must happen in one process only: the runtime elects it.
+        self.single_intake = settings.intake != "webhook"
 
     @classmethod
     def configure(
@@ -137,24 +142,37 @@ class XChannel(Channel):
             )
             self._webhook.inbox = inbox
         else:
-            self._poller = Poller(api, account, inbox, self._context.state, intake, self._settings)
-            self._tasks.append(asyncio.create_task(self._poller.run_mentions(), name="x-mentions"))
-            if self._settings.poll_dms:
-                self._tasks.append(asyncio.create_task(self._poller.run_dms(), name="x-dms"))
-        log.info("x: receiving for account %s by %s", account, self._settings.intake)
+            self._inbox, self._filter = inbox, intake
+            if self._polling_wanted:
+                self._start_polling()
+        log.info("x: ready for account %s (intake by %s)", account, self._settings.intake)
         self.ready.set()
 
-    async def stop(self) -> None:
-        """Stop the intake and close the API session."""
-        if self._starting is not None:
-            self._starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._starting
-            self._starting = None
+    async def start_intake(self) -> None:
+        """Poll mentions and DMs (this process holds the X intake lease)."""
+        self._polling_wanted = True
+        if self._inbox is not None and not self._tasks:
+            self._start_polling()
+
+    async def stop_intake(self) -> None:
+        """Stop polling (the lease was lost or Helpline stops); sending goes on."""
+        self._polling_wanted = False
+        await self._stop_polling()
+
+    def _start_polling(self) -> None:
+        assert self._api is not None and self._account_id is not None
+        assert self._inbox is not None and self._filter is not None
+        self._poller = Poller(
+            self._api, self._account_id, self._inbox, self._context.state, self._filter, self._settings
+        )
+        self._tasks.append(asyncio.create_task(self._poller.run_mentions(), name="x-mentions"))
+        if self._settings.poll_dms:
+            self._tasks.append(asyncio.create_task(self._poller.run_dms(), name="x-dms"))
+        log.info("x: polling mentions%s", " and DMs" if self._settings.poll_dms else "")
+
+    async def _stop_polling(self) -> None:
         if self._poller is not None:
             self._poller.stop()
-        if self._webhook is not None:
-            self._webhook.inbox = None
         if self._tasks:
             # The loops finish the message in hand (they see the stop between polls); a
             # poll stuck on X is cancelled.
@@ -165,6 +183,17 @@ class XChannel(Channel):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._tasks.clear()
+
+    async def stop(self) -> None:
+        """Stop the intake and close the API session."""
+        if self._starting is not None:
+            self._starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._starting
+            self._starting = None
+        if self._webhook is not None:
+            self._webhook.inbox = None
+        await self._stop_polling()
         if self._api is not None:
             await self._api.close()
             self._api = None

@@ -158,7 +158,7 @@ class Channel(abc.ABC):
     #: only one process may do that. The runtime calls :meth:`start_intake` in the process
     #: holding the channel's lease and :meth:`stop_intake` when it loses it; ``start`` then
     #: only prepares sending (and webhook routes), in every process.
-    single_intake: ClassVar[bool] = False
+    single_intake: bool = False
     #: The platform's delivery limits; the dispatcher waits for a slot before each send,
     #: shared by every dispatcher process when Redis is configured.
     rate_limits: ClassVar[tuple[Limit, ...]] = ()

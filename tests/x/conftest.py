@@ -67,7 +67,12 @@ class XHarness:
         async with open_runtime(settings, engine=self.engine) as runtime:
             channel = x_channel(runtime)
             await asyncio.wait_for(channel.ready.wait(), WAIT)
-            if channel.poller is not None:
+            if channel.single_intake:
+                # Polling starts once this process holds the intake lease.
+                deadline = asyncio.get_running_loop().time() + WAIT
+                while channel.poller is None and asyncio.get_running_loop().time() < deadline:
+                    await asyncio.sleep(0.01)
+                assert channel.poller is not None, "the X intake was never elected"
                 await first_rounds(channel.poller, dms=x.get("poll_dms", "true") == "true")
             yield runtime
 
