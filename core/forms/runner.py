@@ -161,11 +161,20 @@ class FormRunner:
         candidates: dict[str, Any] = {}
         problems: list[str] = []
         by_kind = {s.kind.value: s for s in form.slots}
+        # The message does not answer the question asked (that was tried first), so a TXID or address
+        # pasted in it replaces the one given before (after "that TXID doesn't fit the network").
+        pasted = current is not None and current.kind is not SlotKind.TEXT
         for kind, value in extracted.items():
             slot = by_kind.get(kind)
             if slot is None or slot.kind is SlotKind.TEXT:
                 continue
-            if correcting or slot.name not in progress.values or (current and slot.name == current.name):
+            replaces = pasted and slot.kind in (SlotKind.TXID, SlotKind.ADDRESS)
+            if (
+                correcting
+                or replaces
+                or slot.name not in progress.values
+                or (current and slot.name == current.name)
+            ):
                 candidates[slot.name] = extracted_json(slot.kind, value)
         pair = find_pair(message)
         if pair and "pair" in by_kind:
@@ -185,7 +194,9 @@ class FormRunner:
                 elif result.reason is not None:
                     problems.append(result.reason.text(lang))
         if current is not None and current.name not in candidates and not problems:
-            whole_answer = current.kind is SlotKind.TEXT or not candidates
+            # "change the uid to 87654321" corrects the UID: it is not also the answer to a free-text question.
+            renamed = named is not None and named.name in candidates
+            whole_answer = (current.kind is SlotKind.TEXT and not renamed) or not candidates
             if whole_answer and message:
                 strict = current.kind is SlotKind.TEXT
                 if interrupt and not candidates and P.is_question(message, strict=strict):
@@ -386,7 +397,12 @@ class FormRunner:
         for slot in form.slots:
             for alias in (slot.name.replace("_", " "), *slot.aliases):
                 key = alias.casefold()
-                pattern = re.escape(key) if re.search(r"[\u3400-\u9fff]", key) else rf"\b{re.escape(key)}\b"
+                # Not \b: a Latin alias next to Chinese ("UID改成…") has no word boundary there.
+                pattern = (
+                    re.escape(key)
+                    if re.search(r"[\u3400-\u9fff]", key)
+                    else rf"(?<![a-z0-9]){re.escape(key)}(?![a-z0-9])"
+                )
                 if re.search(pattern, folded) and (best is None or len(key) > best[0]):
                     best = (len(key), slot)
         return best[1] if best else None

@@ -121,7 +121,8 @@ LONG_TOKEN = re.compile(
     r"(?<![0-9A-Za-z_:/+-])(?:-1|0):[0-9a-fA-F]{60,70}(?![0-9A-Za-z_])"
     r"|(?<![0-9A-Za-z_/+=-])[0-9A-Za-z][0-9A-Za-z_+/=-]{23,}"
 )
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# ASCII only: "邮箱是john@example.com" must not take the Chinese words into the local part.
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 URL = re.compile(r"(?i)\bhttps?://\S+")
 AMOUNT_CUE = re.compile(
     r"(?i)(?:\bamount|\bsent|\bsend|\bdeposit(?:ed)?|\bwithdr[ae]w(?:n)?|\btransferred|\btransfer|\bpaid"

@@ -1,0 +1,1 @@
+"""The agent console: a server-rendered web inbox for support agents and the social team, under ``/console``."""
