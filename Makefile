@@ -6,14 +6,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# System packages the test suite drives for real: a browser for the UI tests.
-APT_PACKAGES := chromium
+# System packages the test suite drives for real: a browser for the UI tests, an IMAP server for e-mail.
+APT_PACKAGES := chromium dovecot-imapd
 
 .PHONY: run test install install-test system-deps services lint typecheck unit bench clean
 
 run: install  ## Install, upgrade the SQLite database and start Helpline on http://127.0.0.1:8080
 	$(BIN)/helpline db upgrade
 	@echo "Web chat: http://127.0.0.1:8080/chat   health: http://127.0.0.1:8080/healthz"
+	@echo "Agent console: http://127.0.0.1:8080/console   first sign-in: $(BIN)/helpline agents add you@example.com --role admin"
 	$(BIN)/helpline run
 
 test: install-test system-deps services lint typecheck unit  ## Install everything the tests need and run the whole suite

@@ -6,6 +6,9 @@
 ``helpline chat``           talk to the bot in the terminal
 ``helpline faq match``      match questions (one per line on stdin) against a knowledge base
 ``helpline tickets ...``    list, show, reply to and solve tickets
+``helpline agents ...``     console sign-in accounts: add, list
+``helpline mentions ...``   held public replies (X): list, approve, discard
+``helpline report``         satisfaction, survey response, response times, deflection
 """
 
 from __future__ import annotations
@@ -54,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     run = commands.add_parser("run", help="start the HTTP server, dispatcher and enabled channels")
+    run.add_argument(
+        "--role",
+        choices=("all", "web", "worker", "dispatcher", "intake"),
+        action="append",
+        help="what this process does (repeatable; default all): several processes on one "
+        "PostgreSQL database share the work",
+    )
     run.set_defaults(handler=_run)
 
     db = commands.add_parser("db", help="database schema")
@@ -77,13 +87,30 @@ def _parser() -> argparse.ArgumentParser:
     from adapters.tickets_cli import add_ticket_commands
 
     add_ticket_commands(commands, _run_async)
+
+    from adapters.agents_cli import add_agent_commands
+
+    add_agent_commands(commands, _run_async)
+
+    from adapters.x_cli import add_mention_commands
+
+    add_mention_commands(commands, _run_async)
+
+    from adapters.report_cli import add_report_command
+
+    add_report_command(commands, _run_async)
     return parser
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from adapters.runtime import serve
+    from adapters.runtime import ROLES, serve
 
-    _run_async(serve(settings))
+    chosen = set(args.role or ["all"])
+    roles = set(ROLES) if "all" in chosen else chosen
+    if settings.database.url.startswith("sqlite") and roles != set(ROLES):
+        print("helpline: --role needs PostgreSQL (SQLite is one process: run all roles)", file=sys.stderr)
+        return 2
+    _run_async(serve(settings, roles))
     return 0
 
 

@@ -11,10 +11,11 @@ import contextlib
 import gc
 import logging
 import signal
+import socket
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,21 @@ from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from adapters.console.app import build_console, log_sign_in_hint
+from adapters.discord_channel import DiscordChannel
+from adapters.email_channel import EmailChannel
 from adapters.http_app import build_app
 from adapters.http_helpers import validation_message
+from adapters.redis_limits import RedisLimits
+from adapters.survey_links import survey_routes
+from adapters.telegram_channel import TelegramChannel
 from adapters.webchat_channel import WebchatChannel
 from adapters.webhook_channel import WebhookChannel
+from adapters.x_channel import XChannel
 from conversations.channel_state import ChannelStateStore, ThreadDirectory
 from conversations.database import Database
 from conversations.errors import SchemaOutdated
+from conversations.leases import Lease
 from conversations.migrate import current_revision, head_revision, upgrade
 from core.channels import Channel, ChannelContext
 from core.dispatcher import Dispatcher
@@ -41,9 +50,13 @@ from core.faq.kb import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from core.faq.matcher import FaqMatcher
 from core.faults import FaultPoints
 from core.forms import FormConfigError, FormRunner, load_forms
-from core.pipeline import Pipeline
-from core.scheduler import Scheduler, backlog_watchdog, sqlite_checkpoints
+from core.jobs import JobRunner
+from core.leader import Elected
+from core.mentions import MentionQueue
+from core.pipeline import OPEN_TICKET, Pipeline
+from core.scheduler import Scheduler, backlog_watchdog, sla_watch, sqlite_checkpoints
 from core.settings import ROOT, Settings, SettingsError
+from core.surveys.wiring import follow_up_scheduler, register_follow_up_jobs
 from core.tickets import TicketService, load_ticket_settings
 from core.validation import CatalogError, load_asset_catalog
 
@@ -55,6 +68,10 @@ log = logging.getLogger(__name__)
 ChannelFactory = Callable[[Mapping[str, Any], ChannelContext], Channel | str]
 CHANNEL_FACTORIES: dict[str, ChannelFactory] = {
     "webhook": WebhookChannel.configure,
+    "telegram": TelegramChannel.configure,
+    "x": XChannel.configure,
+    "discord": DiscordChannel.configure,
+    "email": EmailChannel.configure,
 }
 
 
@@ -71,6 +88,8 @@ class Runtime:
     tickets: TicketService
     channels: dict[str, Channel]
     app: Starlette
+    jobs: JobRunner
+    intake: list[Elected]
 
 
 async def open_database(settings: Settings) -> Database:
@@ -233,7 +252,11 @@ def build_channels(settings: Settings, db: Database, tickets: TicketService) -> 
 
 @contextlib.asynccontextmanager
 async def open_runtime(
-    settings: Settings, engine: Engine | None = None, *, index_in_background: bool = False
+    settings: Settings,
+    engine: Engine | None = None,
+    *,
+    index_in_background: bool = False,
+    roles: Collection[str] = ("web", "worker", "dispatcher", "intake"),
 ) -> AsyncIterator[Runtime]:
     """Build and start every part but the HTTP server; stop them on exit.
 
@@ -242,6 +265,8 @@ async def open_runtime(
         engine: An engine built already (tests share one); by default :func:`build_engine`.
         index_in_background: Answer with lexical matching until the embeddings index is
             built, instead of waiting for it (the server does; ``helpline chat`` waits).
+        roles: With ``intake``, the single-instance pollers run here while this process
+            holds their leases (see :func:`serve`).
 
     """
     background: list[asyncio.Task[None]] = []
@@ -254,6 +279,7 @@ async def open_runtime(
         # The dispatcher and the pipeline are built after the channels, which need the service.
         on_queued=lambda: wiring["queued"](),
         on_conversation_changed=lambda channel, thread: wiring["changed"](channel, thread),
+        follow_ups=follow_up_scheduler(settings),
     )
     channels = build_channels(settings, db, tickets)
     if engine is None and settings.engine.kind == "basic":
@@ -263,19 +289,27 @@ async def open_runtime(
             engine = await start_engine(settings, background)
         else:
             engine = await asyncio.to_thread(build_engine, settings)
-    dispatcher = Dispatcher(db, channels, settings.dispatcher, faults)
+    limits = RedisLimits(settings.rate_limits.redis_url) if settings.rate_limits.redis_url else None
+    dispatcher = Dispatcher(db, channels, settings.dispatcher, faults, limits)
+    jobs = JobRunner(db)
+    jobs.register(OPEN_TICKET, tickets.open_requested)
+    surveys = register_follow_up_jobs(jobs, db, settings, tickets, on_queued=dispatcher.wake)
     pipeline = Pipeline(
         db,
         engine,
         on_committed=dispatcher.wake,
         faults=faults,
         answering_channels=frozenset(n for n, c in channels.items() if c.answers_in_response),
+        on_jobs=jobs.wake,
     )
     wiring["queued"] = dispatcher.wake
     wiring["changed"] = pipeline.forget
     routes = [route for channel in channels.values() for route in _routes(channel)]
-    app = build_app(db, routes, list(channels))
+    routes += survey_routes(surveys)
+    console = build_console(settings, db, tickets, MentionQueue(db, on_queued=dispatcher.wake))
+    app = build_app(db, routes, list(channels), console)
     started: list[Channel] = []
+    intake: list[Elected] = []
     try:
         for name, channel in channels.items():
             await channel.start(pipeline)
@@ -285,14 +319,31 @@ async def open_runtime(
         scheduler.add(backlog_watchdog(db, warn_after_seconds=300))
         if db.is_sqlite:
             scheduler.add(sqlite_checkpoints(db))
+        scheduler.add(sla_watch(tickets))
         if isinstance(engine, FaqEngine):
             engine.use_ticket_status(tickets.status_for_customer)
-        yield Runtime(settings, db, engine, pipeline, dispatcher, scheduler, tickets, channels, app)
+        await log_sign_in_hint(db, settings.http.public_url)
+        intake += [
+            Elected(Lease(db, f"intake:{name}"), channel.start_intake, channel.stop_intake)
+            for name, channel in channels.items()
+            if channel.single_intake
+        ]
+        if "intake" in roles:
+            # Each poller runs in whichever process holds its lease (all of them on SQLite).
+            background.extend(asyncio.create_task(elected.run()) for elected in intake)
+        yield Runtime(
+            settings, db, engine, pipeline, dispatcher, scheduler, tickets, channels, app, jobs, intake
+        )
     finally:
+        for elected in intake:
+            elected.stop()
         for task in background:
             task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         for channel in reversed(started):
             await channel.stop()
+        if limits is not None:
+            await limits.close()
         await db.dispose()
 
 
@@ -308,9 +359,24 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve(settings: Settings) -> None:
-    """Run Helpline until SIGINT or SIGTERM: HTTP server, dispatcher and every channel."""
-    async with open_runtime(settings, index_in_background=True) as runtime:
+ROLES = ("web", "worker", "dispatcher", "intake")
+
+
+async def serve(settings: Settings, roles: Collection[str] = ROLES) -> None:
+    """Run Helpline until SIGINT or SIGTERM.
+
+    Args:
+        settings: The configuration.
+        roles: What this process does; several processes on one PostgreSQL database
+            share the work. ``web``: the HTTP server (web chat, webhooks, console,
+            metrics), whose inbound messages are answered in the receiving process;
+            ``worker``: durable jobs (tickets, surveys) and periodic checks;
+            ``dispatcher``: delivery from the outbox; ``intake``: the single-instance
+            pollers (Telegram long polling, IMAP, X), run by whichever process holds
+            each one's lease.
+
+    """
+    async with open_runtime(settings, index_in_background=True, roles=roles) as runtime:
         # Everything built so far lives as long as the process: keep the cyclic garbage
         # collector from rescanning it (full collections otherwise pause every turn ~60 ms).
         gc.collect()
@@ -339,17 +405,38 @@ async def serve(settings: Settings) -> None:
             log.info("stopping: finishing the work in hand")
             server.should_exit = True
             runtime.dispatcher.stop()
+            runtime.jobs.stop()
             runtime.scheduler.stop()
 
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(server.serve())
-            tasks.create_task(runtime.dispatcher.run())
-            tasks.create_task(runtime.scheduler.run())
+            if "web" in roles:
+                tasks.create_task(server.serve(sockets=[_listen(settings.http.host, settings.http.port)]))
+            if "dispatcher" in roles:
+                tasks.create_task(runtime.dispatcher.run())
+            if "worker" in roles:
+                tasks.create_task(runtime.jobs.run())
+                tasks.create_task(runtime.scheduler.run())
             tasks.create_task(until_stopped())
-            await _announce(server, settings)
+            if "web" in roles:
+                await _announce(server, settings)
+            else:
+                log.info("Helpline is running as %s", "+".join(r for r in ROLES if r in roles))
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The HTTP listening socket; with SO_REUSEPORT several web processes share one port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if hasattr(socket, "SO_REUSEPORT"):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 async def _announce(server: uvicorn.Server, settings: Settings) -> None:

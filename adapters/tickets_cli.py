@@ -22,6 +22,7 @@ import orjson
 from conversations.database import Database
 from core.pipeline import utcnow
 from core.settings import Settings
+from core.surveys.wiring import follow_up_scheduler
 from core.tickets import TicketError, TicketService, TicketView, load_ticket_settings
 from core.tickets.transitions import STATUSES
 
@@ -78,7 +79,12 @@ def handler(
                 settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo
             )
             try:
-                service = TicketService(db, load_ticket_settings(settings.section("tickets")))
+                service = TicketService(
+                    db,
+                    load_ticket_settings(settings.section("tickets")),
+                    # Solving here owes the customer a survey, like solving in the console.
+                    follow_ups=follow_up_scheduler(settings),
+                )
                 status.append(await command(service, args, out or sys.stdout))
             except TicketError as exc:
                 print(f"helpline: {exc}", file=err or sys.stderr)

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import orjson
 
-
 # The conversation the current task works on: every log line it writes carries the id.
 current_conversation: ContextVar[int | None] = ContextVar("current_conversation", default=None)
 

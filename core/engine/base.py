@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conversations.repository import ConversationRecord
+from conversations.survey_answers import SurveyAnswer
 from conversations.values import Button, InboundMessage
 from core.safety import Finding
 
@@ -85,6 +86,7 @@ class Decision:
         bot_state: The engine's new private state, if it changed.
         slots: Collected details, if they changed.
         ticket: A ticket to open (or to add to, if the conversation has an active one).
+        survey: An answer to a survey (rating, comment, opt-out, reopen), stored with the turn.
 
     """
 
@@ -94,6 +96,7 @@ class Decision:
     bot_state: Mapping[str, Any] | None = None
     slots: Mapping[str, Any] | None = None
     ticket: TicketRequest | None = None
+    survey: SurveyAnswer | None = None
 
     def changes(self) -> dict[str, Any]:
         """The conversation fields this decision changes."""

@@ -23,6 +23,7 @@ from core.forms import FormRunner, FormStep
 from core.forms import Outcome as FormOutcome
 from core.safety import impersonation_warning, mentions_support_contact, warning_for
 from core.settings import BrandSettings
+from core.surveys.answers import survey_decision
 from core.text.language import count_scripts, reply_language
 
 HUMAN = "human"
@@ -32,6 +33,10 @@ FORM_PREFIX = "form:start:"
 FORM_KEY = "form"
 # The customer's latest question, the subject of a ticket opened when they ask for a human.
 LAST_QUESTION = "last_question"
+_REDACTED = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
+# Tokens that are not words of a language: e-mail addresses, links, anything with a digit
+# (TXIDs, addresses, amounts, order ids) and redaction markers.
+_NOT_WORDS = re.compile(r"\S+@\S+|https?://\S+|\[REDACTED:[a-z0-9_]+\]|\S*\d\S*")
 TICKET_STATUS_TOPIC = "support.ticket_status"
 _GREETING = re.compile(
     r"^\s*(hi|hello|hey|yo|good (morning|afternoon|evening)|你好|您好|嗨|哈喽|在吗|在不在)[\s!！.。,，~]*$",
@@ -106,6 +111,9 @@ class FaqEngine(Engine):
         if conversation.status == "human":
             return Decision()  # a person is handling it; the bot stays quiet
         lang = chosen or conversation.language or self._default
+        surveyed = survey_decision(turn, lang, _now())
+        if surveyed is not None:
+            return surveyed
         if self._forms is not None and action.startswith(FORM_PREFIX):
             form_id = action[len(FORM_PREFIX) :]
             if self._form_known(form_id):
@@ -146,7 +154,10 @@ class FaqEngine(Engine):
 
     async def _answer_question(self, turn: Turn, chosen: str | None) -> Decision:
         conversation = turn.conversation
-        text = turn.text.strip()
+        text = _plain(turn.text)
+        if not text and turn.redactions:
+            # Only a secret: the warning ``respond`` adds is the whole answer.
+            return Decision(language=chosen or conversation.language or self._default)
         lang = chosen or reply_language(text, conversation.language or self._default)  # type: ignore[arg-type]
         texts = TEXTS[lang]
         if not text:
@@ -233,12 +244,17 @@ class FaqEngine(Engine):
 
 def _form_language(text: str, current: str) -> str:
     """The language to go on with in a form: answers like "USDT" or a TXID must not switch it."""
-    counts = count_scripts(text)
+    counts = count_scripts(_NOT_WORDS.sub(" ", text))
     if counts.zh_words > counts.en_words:
         return "zh"
     if counts.en_words >= 3 and counts.zh_words == 0:
         return "en"
     return current
+
+
+def _plain(text: str) -> str:
+    """Customer text without redaction markers, for choosing the reply language and matching."""
+    return " ".join(_REDACTED.sub(" ", text).split())
 
 
 def _subject(title: str, summary: str) -> str:

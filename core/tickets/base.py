@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,8 +19,19 @@ log = logging.getLogger(__name__)
 ThreadKey = tuple[str, str]
 
 
+class StatusListener(Protocol):
+    """Follow-up work on a status change, in its transaction (surveys, reminders)."""
+
+    async def status_changed(
+        self, session: AsyncSession, ticket: Ticket, previous: str, now: datetime
+    ) -> None:
+        """``ticket.status`` has just changed from ``previous``; queue or cancel follow-up jobs."""
+
+
 class ServiceBase:
     """The state and helpers of :class:`~core.tickets.service.TicketService`'s parts."""
+
+    _follow_ups: StatusListener | None = None
 
     def __init__(
         self,

@@ -7,6 +7,7 @@ each module readable.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -117,6 +118,23 @@ class Lifecycle(ServiceBase):
         self._changed([changed])
         return view
 
+    async def record_status_in(
+        self, session: AsyncSession, ticket: Ticket, status: str, actor: str, reason: str | None = None
+    ) -> ThreadKey | None:
+        """Change a locked ticket's status in the caller's transaction (a job that must do it once).
+
+        After the commit, pass the returned key to :meth:`notify_changed`.
+
+        Raises:
+            InvalidTransition: The lifecycle does not allow it.
+
+        """
+        return await self._record_status(session, ticket, status, actor, self._clock(), reason)
+
+    def notify_changed(self, keys: Iterable[ThreadKey | None]) -> None:
+        """Tell the pipeline, after a commit, that these conversations changed (it drops their cache)."""
+        self._changed(keys)
+
     async def _record_status(
         self,
         session: AsyncSession,
@@ -131,6 +149,8 @@ class Lifecycle(ServiceBase):
         st.check_transition(self._label(ticket), previous, status)
         ticket.status = status
         ticket.updated_at = now
+        if self._follow_ups is not None:
+            await self._follow_ups.status_changed(session, ticket, previous, now)
         data: dict[str, object] = {"from": previous, "to": status}
         if reason is not None:
             data["reason"] = reason

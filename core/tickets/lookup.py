@@ -29,6 +29,22 @@ class Lookup(ServiceBase):
             ticket = await self._find(session, number)
             return await detail_of(session, ticket, self._settings)
 
+    async def ticket_of_conversation(self, conversation_id: int) -> TicketView | None:
+        """The ticket a conversation is linked to, or ``None`` (channels open one only if none).
+
+        Raises:
+            ConversationNotFound: No such conversation.
+
+        """
+        async with self._db.reader() as session:
+            conversation = await q.conversation(session, conversation_id)
+            if conversation is None:
+                raise ConversationNotFound(f"no conversation {conversation_id}")
+            if conversation.ticket_id is None:
+                return None
+            ticket = await q.ticket_by_id(session, conversation.ticket_id)
+            return await view_of(session, ticket, self._settings) if ticket is not None else None
+
     async def status_for_customer(self, conversation_id: int, lang: str) -> str:
         """A sentence for a customer asking about their ticket (the conversation's, else their latest).
 

@@ -27,6 +27,7 @@ from core.tickets import handoff
 from core.tickets import transitions as st
 from core.tickets.acknowledgement import acknowledgement
 from core.tickets.assignment import Assignment, agent_of
+from core.tickets.base import StatusListener
 from core.tickets.config import TicketSettings
 from core.tickets.deadlines import Deadlines
 from core.tickets.errors import ConversationNotFound, InvalidTicketInput
@@ -52,6 +53,7 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         on_conversation_changed: Called with ``(channel, thread_key)`` after a commit that
             changed a conversation's status, agent or ticket (``Pipeline.forget``).
         clock: The current time (tests move it).
+        follow_ups: Queues follow-up jobs when a status changes (surveys, reminders).
 
     """
 
@@ -63,9 +65,11 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         on_queued: Callable[[], None] | None = None,
         on_conversation_changed: Callable[[str, str], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        follow_ups: StatusListener | None = None,
     ) -> None:
         super().__init__(db, settings, on_conversation_changed, clock)
         self._on_queued = on_queued
+        self._follow_ups = follow_ups
 
     async def open(
         self,

@@ -58,6 +58,7 @@ async def live(
         )
         serving = asyncio.create_task(server.serve())
         dispatching = asyncio.create_task(runtime.dispatcher.run())
+        working = asyncio.create_task(runtime.jobs.run())
         while not server.started:
             await asyncio.sleep(0.01)
         url = f"http://127.0.0.1:{port}"
@@ -65,4 +66,5 @@ async def live(
             yield LiveServer(url, runtime, client)
         server.should_exit = True
         runtime.dispatcher.stop()
-        await asyncio.gather(serving, dispatching)
+        runtime.jobs.stop()
+        await asyncio.gather(serving, dispatching, working)

@@ -57,6 +57,8 @@ async def test_chat_page_conversation_buttons_and_live_agent_reply(live: LiveSer
     await page.get_by_role("button", name="Talk to a human").click()
     await expect(bot.nth(1)).to_contain_text("asked a support agent")
     await expect(page.get_by_role("button", name="Talk to a human").first).to_be_disabled()
+    # The ticket is opened right after the turn, and the customer is told its number.
+    await expect(bot.nth(2)).to_contain_text("opened ticket HL-", timeout=10_000)
 
     # An agent answers later: the page shows it without a reload.
     async with live.runtime.db.reader() as session:
@@ -67,9 +69,9 @@ async def test_chat_page_conversation_buttons_and_live_agent_reply(live: LiveSer
     await Outbound(live.runtime.db, live.runtime.dispatcher.wake).send(
         conversation_id, "Hi, this is Sam from support.", author=Author.AGENT
     )
-    await expect(bot.nth(2)).to_contain_text("Sam from support", timeout=10_000)
+    await expect(bot.nth(3)).to_contain_text("Sam from support", timeout=10_000)
     await page.screenshot(path="/tmp/chat.png")
 
     # A reload shows the whole history once, in order.
     await page.reload()
-    await expect(bot).to_have_count(3)
+    await expect(bot).to_have_count(4)

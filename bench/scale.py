@@ -1,0 +1,327 @@
+"""Scale-out benchmark: 1, 2 and 4 ``helpline run`` processes on PostgreSQL, one on SQLite.
+
+The processes share one port (SO_REUSEPORT: the kernel spreads the connections) and one
+database. A load generator replays a realistic mix over many web-chat conversations:
+
+* 60 % FAQ questions (a held-out paraphrase, varied so that no string repeats),
+* 25 % multi-turn forms (start the missing-deposit form, give every detail in one
+  message, confirm: three turns, and a ticket job),
+* 15 % tickets (a question, then "talk to a human": a ticket job and its acknowledgement).
+
+It prints turns/s, p50/p99 turn latency (HTTP round trip: the engine runs inside it),
+the engine's own p99 from ``/metrics`` and the peak memory of each process. With
+``--kill`` one process is killed with SIGKILL half-way (the client retries what failed,
+as an integrator would) and the database is checked afterwards: every message stored
+once, every turn answered once. ``--prefill N`` stores N old messages first, to show the
+cost per message does not grow with the store.
+
+    .venv/bin/python bench/scale.py [--processes 1,2,4] [--conversations 2000]
+        [--postgres URL] [--sqlite] [--kill] [--prefill 1000000] [--engine faq|basic]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import orjson
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pipeline import HELPLINE, ROOT, Connection, wait_ready
+
+TXID = "3f5e" + "9" * 56 + "1234"
+FILLERS = ["", "hi, ", "hello ", "excuse me, ", "pls help: ", "urgent - ", "喂，", "你好，", "请问", "hey "]
+ENDINGS = ["", "?", " thanks", " pls", "!!", " 谢谢", " asap", "...", " ty", " 急"]
+
+
+@dataclass
+class Results:
+    latencies: list[float] = field(default_factory=list)
+    turns: int = 0
+    retried: int = 0
+
+
+def questions() -> list[str]:
+    cases = yaml.safe_load((ROOT / "bench" / "data" / "faq_heldout.yaml").read_text(encoding="utf-8"))[
+        "cases"
+    ]
+    return [c["text"] for c in cases if c.get("topic")]
+
+
+def varied(text: str, n: int, rng: random.Random) -> str:
+    """A paraphrase no other turn sends: filler, ending, a case change and a conversation tag."""
+    body = text.lower() if rng.random() < 0.3 else text
+    return f"{rng.choice(FILLERS)}{body}{rng.choice(ENDINGS)} #{n}"
+
+
+def script(n: int, texts: list[str], rng: random.Random) -> list[dict[str, str]]:
+    roll = rng.random()
+    question = varied(rng.choice(texts), n, rng)
+    if roll < 0.60:
+        return [{"text": question}]
+    if roll < 0.85:
+        return [
+            {"action": "form:start:missing_deposit"},
+            {"text": f"sent {rng.randint(10, 900)} USDT on TRC20 yesterday 3pm, txid {TXID} (#{n})"},
+            {"text": "yes"},
+        ]
+    return [{"text": question}, {"action": "human"}]
+
+
+async def customer(port: int, n: int, turns: list[dict[str, str]], results: Results, run: str) -> None:
+    conn: Connection | None = None
+    try:
+        for index, turn in enumerate(turns):
+            body = orjson.dumps({"session_id": f"{run}-{n}", "message_id": str(index), **turn})
+            for _attempt in range(100):
+                try:
+                    if conn is None:
+                        conn = await Connection.open(port)
+                    started = time.perf_counter()
+                    status, payload = await conn.post("/api/chat/messages", body)
+                except (OSError, asyncio.IncompleteReadError):
+                    # That process died: reconnect (the kernel picks a live one) and resend.
+                    results.retried += 1
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    await asyncio.sleep(0.05)
+                    continue
+                if status == 200:
+                    results.latencies.append(time.perf_counter() - started)
+                    results.turns += 1
+                    break
+                if status in (429, 503):
+                    results.retried += 1
+                    await asyncio.sleep(0.1)
+                    continue
+                raise SystemExit(f"unexpected answer {status}: {payload[:200]!r}")
+            else:
+                raise SystemExit(f"conversation {n} turn {index} was never accepted")
+    finally:
+        if conn is not None:
+            conn.close()
+
+
+async def drive(
+    port: int, conversations: int, concurrency: int, run: str, kill: subprocess.Popen[bytes] | None
+) -> tuple[float, Results]:
+    rng = random.Random(7)
+    texts = questions()
+    scripts = [script(n, texts, rng) for n in range(conversations)]
+    results = Results()
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(conversations):
+        queue.put_nowait(n)
+
+    async def worker() -> None:
+        while not queue.empty():
+            n = queue.get_nowait()
+            await customer(port, n, scripts[n], results, run)
+
+    async def killer() -> None:
+        if kill is None:
+            return
+        while results.turns < conversations:  # about half-way through the turns
+            await asyncio.sleep(0.05)
+        kill.send_signal(signal.SIGKILL)
+        print(f"  killed process {kill.pid} after {results.turns} turns", file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)), killer())
+    return time.perf_counter() - started, results
+
+
+async def fresh_postgres(url: str, name: str) -> str:
+    admin = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    await admin.execute(f"CREATE DATABASE {name}")
+    await admin.close()
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def prefill(url: str, count: int) -> None:
+    """Store ``count`` old messages (10 per conversation) straight in PostgreSQL."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        conversations = count // 10
+        await conn.execute(
+            "INSERT INTO contacts (display_name, surveys_opt_out, created_at) "
+            "SELECT 'old ' || g, false, now() FROM generate_series(1, $1) g",
+            conversations,
+        )
+        await conn.execute(
+            "INSERT INTO conversations (channel, thread_key, surface, contact_id, status, bot_state, slots,"
+            " created_at, last_message_at) SELECT 'webchat', 'old-' || g, 'private', g, 'bot', '{}', '{}',"
+            " now(), now() FROM generate_series(1, $1) g",
+            conversations,
+        )
+        await conn.execute(
+            "INSERT INTO messages (conversation_id, channel, direction, author, text, buttons, attachments,"
+            " external_id, internal, created_at) SELECT (g - 1) / 10 + 1, 'webchat',"
+            " CASE WHEN g % 2 = 0 THEN 'in' ELSE 'out' END, 'customer', 'an old message ' || g, '[]', '[]',"
+            " 'old:' || g, false, now() FROM generate_series(1, $1) g",
+            count,
+        )
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
+async def counts(url: str, run: str) -> tuple[int, int]:
+    """This run's inbound messages and how many of them got an answer (stored in the database)."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        inbound = await conn.fetchval(
+            "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE c.thread_key LIKE $1 AND m.direction = 'in'",
+            f"{run}-%",
+        )
+        answered = await conn.fetchval(
+            "SELECT count(DISTINCT m.in_reply_to_id) FROM messages m JOIN conversations c"
+            " ON c.id = m.conversation_id WHERE c.thread_key LIKE $1 AND m.direction = 'out'"
+            " AND m.in_reply_to_id IS NOT NULL",
+            f"{run}-%",
+        )
+        return int(inbound), int(answered)
+    finally:
+        await conn.close()
+
+
+def peak_memory_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+async def engine_p99(port: int) -> float:
+    """The engine-latency p99 of one process, from its /metrics histogram (bucket upper bound)."""
+    conn = await Connection.open(port)
+    try:
+        conn.writer.write(b"GET /metrics HTTP/1.1\r\nHost: bench\r\n\r\n")
+        head = await conn.reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        )
+        text = (await conn.reader.readexactly(length)).decode()
+    finally:
+        conn.close()
+    buckets = []
+    for line in text.splitlines():
+        if line.startswith("helpline_engine_seconds_bucket"):
+            bound = line.split('le="')[1].split('"')[0]
+            buckets.append((float("inf") if bound == "+Inf" else float(bound), float(line.rsplit(" ", 1)[1])))
+    total = buckets[-1][1] if buckets else 0
+    for bound, seen in buckets:
+        if total and seen >= 0.99 * total:
+            return bound * 1000
+    return float("nan")
+
+
+def start(env: dict[str, str], processes: int, log_dir: Path) -> list[subprocess.Popen[bytes]]:
+    procs = []
+    for n in range(processes):
+        log = (log_dir / f"helpline-{n}.log").open("wb")
+        procs.append(subprocess.Popen([str(HELPLINE), "run"], env=env, stdout=log, stderr=log))
+    return procs
+
+
+def measure(args: argparse.Namespace, name: str, url: str, processes: int, port: int) -> None:
+    env = dict(os.environ)
+    env.update(
+        HELPLINE_DATABASE__URL=url,
+        HELPLINE_HTTP__PORT=str(port),
+        HELPLINE_LOGGING__LEVEL="WARNING",
+        HELPLINE_ENGINE__KIND=args.engine,
+        HELPLINE_DATA_DIR=str(ROOT / "var"),
+        HELPLINE_DATABASE__POOL_SIZE="8",
+    )
+    if not url.startswith("sqlite"):
+        subprocess.run([str(HELPLINE), "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
+        if args.prefill:
+            print(f"[{name}] storing {args.prefill:,} old messages ...", file=sys.stderr, flush=True)
+            asyncio.run(prefill(url, args.prefill))
+    with tempfile.TemporaryDirectory() as logs:
+        procs = start(env, processes, Path(logs))
+        try:
+            for proc in procs:
+                asyncio.run(wait_ready(port, proc))
+            time.sleep(4 if args.engine == "faq" else 1)  # the embeddings index loads from its cache
+            run = f"r{int(time.time())}"
+            victim = procs[-1] if args.kill and processes > 1 else None
+            print(
+                f"[{name}] {processes} process(es), {args.conversations} conversations ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            elapsed, results = asyncio.run(drive(port, args.conversations, args.concurrency, run, victim))
+            p99_engine = asyncio.run(engine_p99(port))
+            memory = [peak_memory_mb(p.pid) for p in procs if p.poll() is None]
+            lat = sorted(results.latencies)
+            p50 = statistics.median(lat) * 1000
+            p99 = lat[max(0, int(len(lat) * 0.99) - 1)] * 1000
+            print(
+                f"{name:<22} {processes} proc  {results.turns:>6} turns in {elapsed:6.1f} s = "
+                f"{results.turns / elapsed:6.0f} turns/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
+                f"engine p99 ≤ {p99_engine:.0f} ms  peak RSS {'/'.join(f'{m:.0f}' for m in memory)} MB"
+                + (f"  retried {results.retried}" if results.retried else ""),
+                flush=True,
+            )
+            if not url.startswith("sqlite"):
+                time.sleep(2)
+                inbound, answered = asyncio.run(counts(url, run))
+                print(
+                    f"{'':<22} check: {results.turns} turns acknowledged, {inbound} stored "
+                    f"(each once: the store refuses a second copy), {answered} answered",
+                    flush=True,
+                )
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--processes", default="1,2,4")
+    parser.add_argument("--conversations", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=64, help="conversations in flight at once")
+    parser.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--sqlite", action="store_true", help="also one process on SQLite")
+    parser.add_argument("--kill", action="store_true", help="SIGKILL one process half-way")
+    parser.add_argument("--prefill", type=int, default=0, help="old messages stored before the run")
+    parser.add_argument("--engine", choices=("faq", "basic"), default="faq")
+    parser.add_argument("--port", type=int, default=18090)
+    args = parser.parse_args()
+    if args.sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            measure(args, "sqlite", f"sqlite+aiosqlite:///{tmp}/bench.db", 1, args.port)
+    for processes in (int(p) for p in args.processes.split(",") if p):
+        url = asyncio.run(fresh_postgres(args.postgres, "helpline_scale"))
+        measure(args, "postgresql", url, processes, args.port)
+
+
+if __name__ == "__main__":
+    main()
