@@ -44,6 +44,7 @@ from adapters.email_threading import (
     reply_subject,
     state_key,
 )
+from adapters.survey_links import survey_button_link
 from conversations.errors import StoreUnavailable
 from conversations.values import Attachment, InboundMessage, OutboundMessage, Sender
 from core.channels import Channel, ChannelContext, DeliveryRejected, Inbox, TurnResult
@@ -218,7 +219,9 @@ class EmailChannel(Channel):
             in_reply_to=parent,
             references=tuple(references_for(thread.references, parent)),
         )
-        await deliver(compose(message, headers, preface), self._smtp)
+        settings = self._context.settings
+        reply = compose(message, headers, preface, lambda action: survey_button_link(settings, action))
+        await deliver(reply, self._smtp)
         log.info("email: sent %s to %s (%s)", headers.message_id, thread.customer, label or "no ticket")
         return headers.message_id
 

@@ -14,6 +14,7 @@ a 5xx refusal of our own login or sender address is our configuration, so it is 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
@@ -61,8 +62,17 @@ def acknowledgement(label: str, text: str) -> str:
     return _ACKNOWLEDGEMENT[lang].format(label=label)
 
 
-def compose(message: OutboundMessage, headers: ReplyHeaders, preface: str | None = None) -> EmailMessage:
-    """The reply as a MIME message: plain text, buttons listed as options."""
+def compose(
+    message: OutboundMessage,
+    headers: ReplyHeaders,
+    preface: str | None = None,
+    link_for: Callable[[str], str | None] | None = None,
+) -> EmailMessage:
+    """The reply as a MIME message: plain text, buttons listed as options.
+
+    ``link_for`` turns a button's action into a one-click link where the action has one
+    (survey ratings); other buttons are listed by their label.
+    """
     reply = EmailMessage()
     reply["From"] = formataddr(headers.sender)
     reply["To"] = formataddr((headers.recipient[0] or "", headers.recipient[1]))
@@ -81,7 +91,11 @@ def compose(message: OutboundMessage, headers: ReplyHeaders, preface: str | None
     if preface:
         body = f"{preface}\n\n{body}"
     if message.buttons:
-        body += "\n\n" + "\n".join(f"- {button.label}" for button in message.buttons)
+        lines = []
+        for button in message.buttons:
+            link = link_for(button.action) if link_for is not None else None
+            lines.append(f"- {button.label}: {link}" if link else f"- {button.label}")
+        body += "\n\n" + "\n".join(lines)
     reply.set_content(body + "\n", charset="utf-8")
     return reply
 
