@@ -9,7 +9,6 @@ a rejected message or one that used up its attempts is marked failed for an agen
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections import defaultdict
@@ -19,7 +18,6 @@ from typing import Any
 
 from conversations import outbox
 from conversations.database import Database
-from conversations.errors import StoreUnavailable
 from conversations.values import Author, Button, OutboundMessage, Surface
 from core import metrics
 from core.channels import Channel, ChannelError, DeliveryRejected, HeldForReview
@@ -27,12 +25,13 @@ from core.faults import FaultPoints
 from core.logs import conversation_context
 from core.pipeline import utcnow
 from core.ratelimit import LocalLimits, RateLimits, wait_for_slot
+from core.rounds import Rounds
 from core.settings import DispatcherSettings
 
 log = logging.getLogger(__name__)
 
 
-class Dispatcher:
+class Dispatcher(Rounds):
     """Sends what the outbox holds through the running channels.
 
     Args:
@@ -51,41 +50,17 @@ class Dispatcher:
         faults: FaultPoints | None = None,
         limits: RateLimits | None = None,
     ) -> None:
+        super().__init__("outbox", settings.poll_interval_seconds)
         self._db = db
         self._channels = channels
         self._settings = settings
         self._faults = faults or FaultPoints()
         self._limits: RateLimits = limits or LocalLimits()
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
         self._sending = asyncio.Semaphore(settings.concurrency)
 
-    def wake(self) -> None:
-        """Ask for a round now (new replies were committed)."""
-        self._wake.set()
-
-    def stop(self) -> None:
-        """Finish the round in progress, then leave :meth:`run`."""
-        self._stopping.set()
-        self._wake.set()
-
-    async def run(self) -> None:
-        """Deliver until :meth:`stop`; rounds follow each other while there is work."""
-        while not self._stopping.is_set():
-            # Clear before the round, not after: a wake-up during the round must not be lost.
-            self._wake.clear()
-            try:
-                handled = await self.dispatch_once()
-            except StoreUnavailable as exc:
-                log.warning("outbox unavailable, retrying: %s", exc)
-                handled = 0
-            except Exception:  # the loop must outlive any one bad round
-                log.exception("dispatch round failed; retrying")
-                handled = 0
-            if handled or self._stopping.is_set():
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_seconds)
+    async def round(self) -> int:
+        """One round of :meth:`run`."""
+        return await self.dispatch_once()
 
     async def dispatch_once(self) -> int:
         """Run one round: lease, send, record. Returns how many deliveries were attempted."""
@@ -129,7 +104,9 @@ class Dispatcher:
     async def _attempt(self, delivery: outbox.ClaimedDelivery) -> outbox.DeliveryOutcome:
         channel = self._channels[delivery.channel]
         for limit in channel.rate_limits:
-            key = delivery.channel if limit.scope == "channel" else f"{delivery.channel}:{delivery.thread_key}"
+            key = (
+                delivery.channel if limit.scope == "channel" else f"{delivery.channel}:{delivery.thread_key}"
+            )
             await wait_for_slot(self._limits, key, limit)
         message = OutboundMessage(
             message_id=delivery.message_id,

@@ -10,23 +10,21 @@ so handlers must be safe to repeat.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from conversations import jobs
 from conversations.database import Database
-from conversations.errors import StoreUnavailable
 from core.pipeline import utcnow
+from core.rounds import Rounds
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[jobs.ClaimedJob], Awaitable[None]]
 
 
-class JobRunner:
+class JobRunner(Rounds):
     """Claims due jobs and runs their handlers.
 
     Args:
@@ -49,45 +47,21 @@ class JobRunner:
         batch_size: int = 50,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        super().__init__("jobs", poll_interval_seconds)
         self._db = db
         self._handlers: dict[str, Handler] = {}
         self._lease = timedelta(seconds=lease_seconds)
-        self._poll = poll_interval_seconds
         self._max_attempts = max_attempts
         self._batch = batch_size
         self._clock = clock
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
 
     def register(self, kind: str, handler: Handler) -> None:
         """Run ``handler`` for jobs of ``kind``."""
         self._handlers[kind] = handler
 
-    def wake(self) -> None:
-        """Look for due jobs now (a turn just queued one)."""
-        self._wake.set()
-
-    def stop(self) -> None:
-        """Finish the job in hand, then leave :meth:`run`."""
-        self._stopping.set()
-        self._wake.set()
-
-    async def run(self) -> None:
-        """Run due jobs until :meth:`stop`."""
-        while not self._stopping.is_set():
-            self._wake.clear()
-            try:
-                handled = await self.run_once()
-            except StoreUnavailable as exc:
-                log.warning("jobs unavailable, retrying: %s", exc)
-                handled = 0
-            except Exception:  # the loop must outlive any one bad round
-                log.exception("job round failed; retrying")
-                handled = 0
-            if handled or self._stopping.is_set():
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+    async def round(self) -> int:
+        """One round of :meth:`run`."""
+        return await self.run_once()
 
     async def run_once(self) -> int:
         """Claim and run one batch of due jobs; returns how many ran."""

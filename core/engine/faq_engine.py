@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from conversations.values import Button
+from conversations.values import Button, Surface
 from core.engine.base import Decision, Engine, Reply, TicketRequest, Turn
 from core.engine.texts import TEXTS
 from core.faq.kb import KnowledgeBase, Topic
@@ -114,6 +114,13 @@ class FaqEngine(Engine):
         surveyed = survey_decision(turn, lang, _now())
         if surveyed is not None:
             return surveyed
+        if _public(turn) and (
+            action == HUMAN
+            or action.startswith(FORM_PREFIX)
+            or action == f"{TOPIC_PREFIX}{TICKET_STATUS_TOPIC}"
+        ):
+            # Account matters never happen in public: no form, no ticket, no status here.
+            return Decision((Reply(TEXTS[lang]["go_private"]),), language=lang)
         if self._forms is not None and action.startswith(FORM_PREFIX):
             form_id = action[len(FORM_PREFIX) :]
             if self._form_known(form_id):
@@ -189,10 +196,22 @@ class FaqEngine(Engine):
         )
 
     async def _answer_topic(self, topic: Topic, lang: str, turn: Turn) -> tuple[Reply, ...]:
+        if _public(turn):
+            if topic.id == TICKET_STATUS_TOPIC:
+                return (Reply(TEXTS[lang]["go_private"]),)
+            return self._answer_in_public(topic, lang)
         if topic.id == TICKET_STATUS_TOPIC and self._ticket_status is not None:
             status = await self._ticket_status(turn.conversation.id, lang)
             return (Reply(status, (self._human(lang),)),)
         return self._answer(topic, lang)
+
+    def _answer_in_public(self, topic: Topic, lang: str) -> tuple[Reply, ...]:
+        """The general answer, without a form or a handoff; account matters go to a private channel."""
+        template = topic.answer.get(lang) or next(iter(topic.answer.values()), "")
+        text = _render(template, self._placeholders)
+        if topic.form or topic.ticket:
+            text = f"{text}\n\n{TEXTS[lang]['go_private']}"
+        return (Reply(text, topic=topic.id),)
 
     def _answer(self, topic: Topic, lang: str) -> tuple[Reply, ...]:
         template = topic.answer.get(lang) or next(iter(topic.answer.values()), "")
@@ -250,6 +269,10 @@ def _form_language(text: str, current: str) -> str:
     if counts.en_words >= 3 and counts.zh_words == 0:
         return "en"
     return current
+
+
+def _public(turn: Turn) -> bool:
+    return turn.message.surface is Surface.PUBLIC or turn.conversation.surface == Surface.PUBLIC.value
 
 
 def _plain(text: str) -> str:

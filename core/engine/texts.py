@@ -23,6 +23,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "language_set": "I'll answer in English from now on.",
         "language_button": "中文",
         "empty": "I can only read text for now. Could you describe the problem in words?",
+        "go_private": (
+            "This is a public channel, so I won't ask about your account here. Please send us a private "
+            "message (DM) and we'll take it from there. Never post your UID, order or transaction ids, "
+            "e-mail or addresses in public, and remember: our staff never ask for your password, 2FA "
+            "codes or seed phrase."
+        ),
     },
     "zh": {
         "welcome": (
@@ -40,5 +46,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "language_set": "好的，接下来我会用中文回复您。",
         "language_button": "English",
         "empty": "目前我只能理解文字，能用文字描述一下您的问题吗？",
+        "go_private": (
+            "这里是公开频道，我不会在这里询问您的账户信息。请私信（DM）我们，我们会继续为您处理。"
+            "请勿在公开场合发布您的 UID、订单号、交易哈希、邮箱或地址；我们的工作人员绝不会索要您的密码、"
+            "验证码或助记词。"
+        ),
     },
 }

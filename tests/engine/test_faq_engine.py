@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from conversations.repository import ConversationRecord
-from conversations.values import InboundMessage, Sender
+from conversations.values import InboundMessage, Sender, Surface
 from core.engine.base import Decision, Engine, Turn
+from core.engine.texts import TEXTS
 from core.safety import redact
 
 
@@ -185,3 +187,29 @@ async def test_a_question_in_the_middle_of_a_form_is_answered_then_the_form_resu
     cancelled = await faq_engine.respond(with_state(interrupted, "cancel"))
     assert "form" not in (cancelled.bot_state or {})
     assert cancelled.status is None
+
+
+def public_turn(text: str = "", *, action: str | None = None) -> Turn:
+    base = turn(text, action=action)
+    message = dataclasses.replace(base.message, surface=Surface.PUBLIC)
+    conversation = dataclasses.replace(base.conversation, surface="public")
+    return dataclasses.replace(base, message=message, conversation=conversation)
+
+
+async def test_in_public_the_bot_answers_generally_and_moves_account_matters_to_private(
+    faq_engine: Engine,
+) -> None:
+    # An X mention or a guild channel: the general answer, no form, no ticket, an invitation to DM.
+    decision = await faq_engine.respond(public_turn("my deposit has not arrived after 2 hours"))
+    [reply] = decision.replies
+    assert "private message" in reply.text
+    assert not any(a.startswith("form:") for a in actions(decision))
+    assert decision.ticket is None and decision.status is None
+
+    for action in ("human", "form:start:missing_deposit", "topic:support.ticket_status"):
+        pressed = await faq_engine.respond(public_turn(action=action))
+        assert [r.text for r in pressed.replies] == [TEXTS["en"]["go_private"]]
+        assert pressed.ticket is None and pressed.status is None and pressed.bot_state is None
+
+    zh = await faq_engine.respond(public_turn("我的充值还没到账"))
+    assert "私信" in zh.replies[-1].text

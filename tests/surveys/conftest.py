@@ -15,12 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
-from adapters.runtime import open_runtime
 from conversations.database import Database
 from conversations.survey_answers import REOPEN_JOB
 from conversations.tables import Conversation, Message, Survey, Ticket, TicketEvent
@@ -29,13 +26,12 @@ from core.channels import TurnResult
 from core.engine.base import Engine
 from core.jobs import JobRunner
 from core.pipeline import OPEN_TICKET, Pipeline
-from core.settings import load_settings
 from core.surveys.follow_ups import FollowUpService
 from core.surveys.scheduling import AUTO_SOLVE_JOB, REMINDER_JOB, SURVEY_JOB, FollowUpScheduler
 from core.surveys.service import SurveyService
 from core.surveys.settings import SurveySettings
 from core.tickets import TicketService, TicketView, load_ticket_settings
-from tests.web.conftest import LiveServer, free_port
+from tests.web.conftest import LiveServer, serving
 
 SECRET = b"test-secret"
 LIVE_SECRET = b"live-secret"
@@ -201,41 +197,14 @@ async def survey_live(
     database_url: str, db: Database, faq_engine: Engine, data_dir: Path
 ) -> AsyncIterator[LiveServer]:
     """A running Helpline (HTTP, dispatcher, job runner) whose surveys go out a moment after solving."""
-    port = free_port()
-    settings = load_settings(
-        {
-            "HELPLINE_DATABASE__URL": database_url,
-            "HELPLINE_HTTP__PORT": str(port),
-            "HELPLINE_HTTP__PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "HELPLINE_DISPATCHER__POLL_INTERVAL_SECONDS": "0.05",
-            "HELPLINE_DATA_DIR": str(data_dir),
-            "HELPLINE_SURVEYS__DELAY_SECONDS": "0.2",
-            "HELPLINE_SURVEYS__SECRET": LIVE_SECRET.decode(),
-        }
-    )
-    async with open_runtime(settings, engine=faq_engine) as runtime:
-        server = uvicorn.Server(
-            uvicorn.Config(
-                runtime.app,
-                host="127.0.0.1",
-                port=port,
-                log_config=None,
-                lifespan="off",
-                timeout_graceful_shutdown=1,
-            )
-        )
-        serving = asyncio.create_task(server.serve())
-        dispatching = asyncio.create_task(runtime.dispatcher.run())
-        working = asyncio.create_task(runtime.jobs.run())
-        while not server.started:
-            await asyncio.sleep(0.01)
-        url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-            yield LiveServer(url, runtime, client)
-        server.should_exit = True
-        runtime.dispatcher.stop()
-        runtime.jobs.stop()
-        await asyncio.gather(serving, dispatching, working)
+    async with serving(
+        database_url,
+        faq_engine,
+        data_dir,
+        HELPLINE_SURVEYS__DELAY_SECONDS="0.2",
+        HELPLINE_SURVEYS__SECRET=LIVE_SECRET.decode(),
+    ) as server:
+        yield server
 
 
 class Chat:

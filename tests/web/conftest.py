@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,21 +32,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-async def live(
-    database_url: str, db: Database, faq_engine: Engine, data_dir: Path
+@contextlib.asynccontextmanager
+async def serving(
+    database_url: str, engine: Engine, data_dir: Path, **extra_env: str
 ) -> AsyncIterator[LiveServer]:
-    """A running server; ``db`` empties PostgreSQL after the test."""
+    """A running Helpline: HTTP server, dispatcher and job runner, with ``extra_env`` settings."""
     port = free_port()
     settings = load_settings(
         {
             "HELPLINE_DATABASE__URL": database_url,
             "HELPLINE_HTTP__PORT": str(port),
+            "HELPLINE_HTTP__PUBLIC_URL": f"http://127.0.0.1:{port}",
             "HELPLINE_DISPATCHER__POLL_INTERVAL_SECONDS": "0.05",
             "HELPLINE_DATA_DIR": str(data_dir),
+            **extra_env,
         }
     )
-    async with open_runtime(settings, engine=faq_engine) as runtime:
+    async with open_runtime(settings, engine=engine) as runtime:
         server = uvicorn.Server(
             uvicorn.Config(
                 runtime.app,
@@ -56,9 +59,11 @@ async def live(
                 timeout_graceful_shutdown=1,
             )
         )
-        serving = asyncio.create_task(server.serve())
-        dispatching = asyncio.create_task(runtime.dispatcher.run())
-        working = asyncio.create_task(runtime.jobs.run())
+        tasks = [
+            asyncio.create_task(server.serve()),
+            asyncio.create_task(runtime.dispatcher.run()),
+            asyncio.create_task(runtime.jobs.run()),
+        ]
         while not server.started:
             await asyncio.sleep(0.01)
         url = f"http://127.0.0.1:{port}"
@@ -67,4 +72,13 @@ async def live(
         server.should_exit = True
         runtime.dispatcher.stop()
         runtime.jobs.stop()
-        await asyncio.gather(serving, dispatching, working)
+        await asyncio.gather(*tasks)
+
+
+@pytest.fixture
+async def live(
+    database_url: str, db: Database, faq_engine: Engine, data_dir: Path
+) -> AsyncIterator[LiveServer]:
+    """A running server; ``db`` empties PostgreSQL after the test."""
+    async with serving(database_url, faq_engine, data_dir) as server:
+        yield server
