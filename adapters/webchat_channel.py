@@ -23,6 +23,7 @@ from adapters.http_helpers import MessageBody, error, json_response, parse_messa
 from conversations import repository as repo
 from conversations.database import Database
 from conversations.errors import StoreUnavailable
+from conversations.notifications import Notifications
 from conversations.values import InboundMessage, OutboundMessage, Sender, Surface
 from core.channels import Channel, Inbox
 from core.settings import WebchatSettings
@@ -73,18 +74,23 @@ class WebchatChannel(Channel):
         self._max_body = max_body_bytes
         self._inbox: Inbox | None = None
         self.hub = SessionHub()
+        # The long poll may wait in another process than the one delivering (PostgreSQL).
+        self.notifications = Notifications(db, "helpline_webchat")
 
     async def start(self, inbox: Inbox) -> None:
-        """Accept messages from the HTTP routes."""
+        """Accept messages from the HTTP routes and wake-ups from other processes."""
         self._inbox = inbox
+        self.notifications.start(self.hub.notify)
 
     async def stop(self) -> None:
         """Refuse further messages."""
         self._inbox = None
+        await self.notifications.stop()
 
     async def send(self, message: OutboundMessage) -> str:
         """Deliver to the browser: the message is stored, so waking its long polls is enough."""
         self.hub.notify(message.thread_key)
+        await self.notifications.publish(message.thread_key)
         return f"webchat-{message.message_id}"
 
     def routes(self) -> list[BaseRoute]:
