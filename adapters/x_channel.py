@@ -37,7 +37,7 @@ from adapters.x_api import Unconfirmed, XApi, default_session
 from adapters.x_intake import IntakeFilter
 from adapters.x_polling import Poller, last_mention_key
 from adapters.x_settings import XSettings
-from adapters.x_text import MAX_DM, MAX_TWEET, drop_foreign_links, host_allowed, links, shorten, tidy
+from adapters.x_text import MAX_DM, MAX_TWEET, drop_foreign_links, fit_reply, host_allowed, links, tidy
 from adapters.x_webhook import PATH, WebhookIntake
 from conversations.values import Author, OutboundMessage, Surface
 from core.channels import (
@@ -279,7 +279,7 @@ class XChannel(Channel):
         text = drop_foreign_links(message.text, brand.link_allow_list)
         keep = [link for link in links(text) if host_allowed(link, brand.link_allow_list)][:1]
         keep += [handle for handle in brand.official_handles if handle and handle in text]
-        text = shorten(text, MAX_TWEET, keep)
+        text = fit_reply(text, MAX_TWEET, keep)
         if not text:
             raise DeliveryRejected("nothing is left to post once foreign links are removed")
         return text

@@ -10,6 +10,7 @@ it). A reply that is too long is cut at the last whole sentence that fits (else 
 whole word, else a character), ends with an ellipsis, and keeps the first allowed link and
 every official handle it named: the link is where the full answer is, and the handles are
 the impersonation defence (a customer must always see which accounts are really ours).
+A public reply's closing paragraph (the invitation to DM) survives the cut too.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ _URL = re.compile(
 _JOINING = re.compile("[\ufe00-\ufe0f\u200d\u20e3\U0001f3fb-\U0001f3ff]")
 _ZWJ = 0x200D
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+_LIST_MARKER = re.compile(r"^\d{1,2}[.)]$")
 _SPACES = re.compile(r"[ \t]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -115,11 +117,42 @@ def shorten(text: str, limit: int = MAX_TWEET, keep: Sequence[str] = ()) -> str:
     return f"{cut} {tail}" if tail else cut
 
 
+def fit_reply(text: str, limit: int = MAX_TWEET, keep: Sequence[str] = ()) -> str:
+    """Fit a public reply like :func:`shorten`, keeping its closing paragraph when the body is cut.
+
+    A public answer about an account ends with what to do next (the invitation to send a
+    private message); cutting from the end would drop exactly that. So the closing paragraph
+    keeps its first sentences (at most half the limit) and the body is cut to the rest.
+    """
+    text = tidy(text)
+    body, _, closing = text.rpartition("\n\n")
+    if weighted_length(text) <= limit or not body:
+        return shorten(text, limit, keep)
+    ending = _cut(closing, limit // 2)
+    if ending.endswith(ELLIPSIS):  # not one whole sentence of it fits: nothing to keep whole
+        return shorten(text, limit, keep)
+    rest = [item for item in keep if item not in ending]
+    return f"{shorten(body, limit - weighted_length(ending) - 2, rest)}\n\n{ending}"
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of ``text``; a list item's number ("1.") stays with its item."""
+    sentences: list[str] = []
+    marker = ""
+    for piece in (s.strip() for s in _SENTENCE_END.split(text)):
+        if _LIST_MARKER.match(piece):
+            marker = piece
+        elif piece:
+            sentences.append(f"{marker} {piece}" if marker else piece)
+            marker = ""
+    return sentences
+
+
 def _cut(text: str, room: int) -> str:
     if weighted_length(text) <= room:
         return text
     budget = room - weighted_length(ELLIPSIS)
-    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    sentences = _sentences(text)
     kept = ""
     for sentence in sentences:
         separator = "" if kept.endswith(("。", "！", "？")) else " "

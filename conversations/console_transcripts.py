@@ -32,6 +32,7 @@ class TranscriptLine:
     created_at: datetime
     delivery: str | None
     delivery_error: str | None
+    action: str | None = None
 
 
 async def conversation_row(session: AsyncSession, conversation_id: int) -> Conversation | None:
@@ -99,6 +100,7 @@ async def transcript(
                 created_at=m.created_at,
                 delivery=delivery,
                 delivery_error=row.delivery_error,
+                action=m.action,
             )
         )
     return lines

@@ -36,6 +36,7 @@ LAST_QUESTION = "last_question"
 _REDACTED = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
 # Tokens that are not words of a language: e-mail addresses, links, anything with a digit
 # (TXIDs, addresses, amounts, order ids) and redaction markers.
+_IDENTIFIERS = re.compile(r"\S+@\S+|(?<!\S)@\w+|https?://\S+|(?<![A-Za-z0-9])(?=[\w.:-]*\d)[A-Za-z0-9_.:-]{8,}")
 _NOT_WORDS = re.compile(r"\S+@\S+|https?://\S+|\[REDACTED:[a-z0-9_]+\]|\S*\d\S*")
 TICKET_STATUS_TOPIC = "support.ticket_status"
 _GREETING = re.compile(
@@ -165,7 +166,10 @@ class FaqEngine(Engine):
         if not text and turn.redactions:
             # Only a secret: the warning ``respond`` adds is the whole answer.
             return Decision(language=chosen or conversation.language or self._default)
-        lang = chosen or reply_language(text, conversation.language or self._default)  # type: ignore[arg-type]
+        # Identifiers (TXIDs, UIDs, addresses, e-mails) say nothing about the topic or the
+        # language, and a long hex TXID would make a Chinese message look English.
+        query = " ".join(_IDENTIFIERS.sub(" ", text).split()) or text
+        lang = chosen or reply_language(query, conversation.language or self._default)  # type: ignore[arg-type]
         texts = TEXTS[lang]
         if not text:
             return Decision((Reply(texts["empty"], (self._human(lang),)),), language=lang)
@@ -177,7 +181,7 @@ class FaqEngine(Engine):
                 Button(texts["language_button"], f"{LANGUAGE_PREFIX}{other}"),
             )
             return Decision((Reply(welcome, buttons),), language=lang)
-        result = await self._matcher.match_async(text)
+        result = await self._matcher.match_async(query)
         remembered = {**conversation.bot_state, LAST_QUESTION: text[:300]}
         if not chosen:
             lang = result.lang
@@ -186,6 +190,9 @@ class FaqEngine(Engine):
             return Decision(
                 await self._answer_topic(result.topic, lang, turn), language=lang, bot_state=remembered
             )
+        if _public(turn):
+            # Suggestion buttons and a handoff do not belong in public (X cannot even show them).
+            return Decision((Reply(texts["go_private"]),), language=lang, bot_state=remembered)
         if result.outcome is Outcome.SUGGEST and result.suggestions:
             buttons = tuple(Button(t.label(lang), f"{TOPIC_PREFIX}{t.id}") for t in result.suggestions[:3])
             return Decision(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,10 +70,15 @@ async def api() -> AsyncIterator[FakeBotApi]:
 async def start_helpline(
     database_url: str, db: Database, faq_engine: Engine, data_dir: Path, api: FakeBotApi
 ) -> AsyncIterator[Start]:
-    """Start Helpline (``mode="polling"`` or ``"webhook"``, extra ``HELPLINE_TELEGRAM__*`` as kwargs)."""
+    """Start Helpline (``mode="polling"`` or ``"webhook"``, extra ``HELPLINE_TELEGRAM__*`` as kwargs).
+
+    ``sections`` adds settings of other sections (``{"HELPLINE_SURVEYS__DELAY_SECONDS": "0.2"}``).
+    """
     async with contextlib.AsyncExitStack() as stack:
 
-        async def start(mode: str = "polling", **telegram: Any) -> Helpline:
+        async def start(
+            mode: str = "polling", sections: Mapping[str, str] | None = None, **telegram: Any
+        ) -> Helpline:
             sock = socket.socket()
             sock.bind(("127.0.0.1", 0))
             stack.callback(sock.close)
@@ -95,6 +100,7 @@ async def start_helpline(
                 **({"HELPLINE_TELEGRAM__WEBHOOK_URL": webhook_url} if mode == "webhook" else {}),
                 **({"HELPLINE_TELEGRAM__WEBHOOK_SECRET": SECRET} if mode == "webhook" else {}),
                 **{f"HELPLINE_TELEGRAM__{k.upper()}": str(v) for k, v in telegram.items()},
+                **(sections or {}),
             }
             runtime = await stack.enter_async_context(open_runtime(load_settings(env), engine=faq_engine))
             channel = runtime.channels["telegram"]

@@ -6,7 +6,7 @@ import html
 import re
 
 from adapters.x_intake import IntakeFilter, Mention, strip_leading_handles
-from adapters.x_text import MAX_TWEET, drop_foreign_links, shorten, weighted_length
+from adapters.x_text import MAX_TWEET, drop_foreign_links, fit_reply, shorten, weighted_length
 from core.safety import impersonation_warning
 from tests.x.fake_x import recorded
 
@@ -52,6 +52,16 @@ def test_shortening_keeps_whole_sentences_the_link_and_the_handles() -> None:
 def test_a_single_long_sentence_is_cut_at_a_word_with_an_ellipsis() -> None:
     short = shorten("word " * 100)
     assert short.endswith("word…") and weighted_length(short) <= MAX_TWEET
+
+
+def test_a_cut_reply_keeps_its_closing_invitation_and_no_dangling_list_number() -> None:
+    steps = "".join(f"{n}. Step number {n} of the long general answer, which goes on.\n" for n in range(1, 9))
+    reply = f"Withdrawals leave once confirmed.\n{steps}\nPlease send us a private message (DM). Never post your UID."
+    short = fit_reply(reply)
+    assert weighted_length(short) <= MAX_TWEET
+    assert short.endswith("\n\nPlease send us a private message (DM). Never post your UID.")
+    assert not re.search(r"\b\d\.$", short.split("\n\n")[0]), short
+    assert fit_reply("Short answer.\n\nDM us.") == "Short answer.\n\nDM us."
 
 
 def test_reply_prefixes_are_not_the_question() -> None:
