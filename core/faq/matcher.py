@@ -131,7 +131,7 @@ class FaqMatcher:
 
         """
         if embeddings and embedder is None:
-            embedder = create_embedder(model)
+            embedder = create_embedder(model, cache_dir=cache_dir)
         if not embeddings:
             embedder = None
         artifacts = build_artifacts(kb, embedder, cache_dir=cache_dir, negatives=negatives, progress=progress)
