@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 Matrix = npt.NDArray[np.float32]
 
 # Bumped whenever the generated graph changes.
-GRAPH_VERSION = 3
+GRAPH_VERSION = 4
 QUERY_PREFIX = "query: "
 # Texts per forward pass: large enough for efficient int8 matrix products, small enough that
 # sorting by length leaves little padding.
