@@ -103,11 +103,11 @@ class DiscordEvents:
 
     async def on_message(self, message: discord.Message) -> None:
         """Route a message; a failure is logged and the next event is handled."""
-        if message.author.bot or message.webhook_id is not None:
-            return
-        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
-            return
         try:
+            if message.author.bot or message.webhook_id is not None:
+                return
+            if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+                return
             await self._route_message(message)
         except Exception:
             log.exception("discord: message %s in %s could not be handled", message.id, message.channel.id)

@@ -10,6 +10,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 M = TypeVar("M", bound=BaseModel)
+# How long a client should wait before sending again what the store could not take.
+RETRY_AFTER_SECONDS = 2
+# Identifiers are stored and sent back as they are: control characters (NUL among them,
+# which PostgreSQL refuses in text) have no place in them.
+ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+# The external id of a message, "<thread>:<message id>", is kept in a 255-character column.
+MAX_EXTERNAL_ID = 255
+
+
+def check_external_id(thread: str, message_id: str, names: str) -> None:
+    """Refuse a thread and message id whose combined external id the store cannot keep.
+
+    Raises:
+        ValueError: Naming the two fields (``names``) and the limit.
+
+    """
+    if len(thread) + 1 + len(message_id) > MAX_EXTERNAL_ID:
+        raise ValueError(f"{names} together are limited to {MAX_EXTERNAL_ID - 1} characters")
 
 
 class MessageBody(BaseModel):
@@ -18,7 +36,7 @@ class MessageBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str | None = None
-    action: str | None = Field(default=None, min_length=1, max_length=255)
+    action: str | None = Field(default=None, min_length=1, max_length=255, pattern=ID_PATTERN)
 
     @model_validator(mode="after")
     def _text_or_action(self) -> MessageBody:
@@ -64,6 +82,13 @@ def json_response(status: int, content: Any) -> Response:
 def error(status: int, code: str, message: str) -> Response:
     """A JSON error body: ``{"error": {"code", "message"}}``."""
     return json_response(status, {"error": {"code": code, "message": message}})
+
+
+def unavailable(message: str) -> Response:
+    """``503 unavailable`` with ``Retry-After``: nothing was stored, the client should send it again."""
+    response = error(503, "unavailable", message)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def validation_message(exc: ValidationError) -> str:

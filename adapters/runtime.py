@@ -301,6 +301,9 @@ async def open_runtime(
         faults=faults,
         answering_channels=frozenset(n for n, c in channels.items() if c.answers_in_response),
         on_jobs=jobs.wake,
+        link_allow_list=settings.brand.link_allow_list,
+        max_in_flight=settings.pipeline.max_in_flight,
+        max_waiting=settings.pipeline.max_waiting,
     )
     wiring["queued"] = dispatcher.wake
     wiring["changed"] = pipeline.forget

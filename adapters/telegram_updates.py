@@ -125,11 +125,80 @@ def parse_update(data: Any, bot: Bot | None) -> Update:
     """
     if not isinstance(data, Mapping) or not isinstance(data.get("update_id"), int):
         raise MalformedUpdate("not an update: a JSON object with an integer update_id is expected")
+    wrong = _wrong_type(data)
+    if wrong is not None:
+        raise MalformedUpdate(f"update {data['update_id']} cannot be read: {wrong}")
     try:
         update = Update.de_json(_with_is_bot(dict(data)), bot)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise MalformedUpdate(f"update {data.get('update_id')} cannot be read: {exc}") from None
     return update
+
+
+# python-telegram-bot copies values as they come, unchecked: the fields Helpline reads must
+# have these types (checked on the raw JSON, which also bounds its nesting).
+_TYPES: dict[str, tuple[type, ...]] = {
+    "message_id": (int,),
+    "id": (int, str),
+    "text": (str,),
+    "caption": (str,),
+    "data": (str,),
+    "type": (str,),
+    "first_name": (str,),
+    "last_name": (str,),
+    "username": (str,),
+    "title": (str,),
+    "language_code": (str,),
+    "file_id": (str,),
+    "file_name": (str,),
+    "mime_type": (str,),
+    "file_size": (int,),
+    "width": (int,),
+    "height": (int,),
+    "offset": (int, str),
+    "length": (int,),
+    "status": (str,),
+    "is_bot": (bool,),
+}
+_MESSAGE = ("message_id", "date", "chat")
+# Objects (by the key they come under) and the fields Telegram always sends with them.
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "message": _MESSAGE,
+    "edited_message": _MESSAGE,
+    "reply_to_message": _MESSAGE,
+    "chat": ("id", "type"),
+    "sender_chat": ("id", "type"),
+    "from": ("id", "first_name"),
+    "callback_query": ("id", "from"),
+    "my_chat_member": ("chat", "from", "date", "old_chat_member", "new_chat_member"),
+    "new_chat_member": ("status", "user"),
+    "old_chat_member": ("status", "user"),
+    "entities": ("type", "offset", "length"),
+    "caption_entities": ("type", "offset", "length"),
+    "photo": ("file_id", "file_unique_id", "width", "height"),
+    "document": ("file_id", "file_unique_id"),
+}
+
+
+def _wrong_type(value: Any, where: str = "update", depth: int = 0, key: str = "") -> str | None:
+    """The first field Helpline reads that is missing or has the wrong type in the raw update, or ``None``."""
+    if depth > 32:
+        return f"{where} is nested too deeply"
+    if isinstance(value, list):
+        return next((w for w in (_wrong_type(v, where, depth + 1, key) for v in value) if w), None)
+    if not isinstance(value, Mapping):
+        return None
+    missing = [name for name in _REQUIRED.get(key, ()) if value.get(name) is None]
+    if missing:
+        return f"{where} has no {', '.join(missing)}"
+    for name, field in value.items():
+        expected = _TYPES.get(name)
+        if expected is not None and field is not None and not isinstance(field, expected):
+            return f"{where}.{name} should be {' or '.join(t.__name__ for t in expected)}"
+        found = _wrong_type(field, f"{where}.{name}", depth + 1, name)
+        if found is not None:
+            return found
+    return None
 
 
 def _with_is_bot(value: Any, key: str | None = None) -> Any:

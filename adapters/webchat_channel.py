@@ -14,12 +14,21 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.http_helpers import MessageBody, error, json_response, parse_message, read_limited
+from adapters.http_helpers import (
+    ID_PATTERN,
+    MessageBody,
+    check_external_id,
+    error,
+    json_response,
+    parse_message,
+    read_limited,
+    unavailable,
+)
 from conversations import repository as repo
 from conversations.database import Database
 from conversations.errors import StoreUnavailable
@@ -37,7 +46,12 @@ class ChatPost(MessageBody):
     """The body of ``POST /api/chat/messages``."""
 
     session_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
-    message_id: str = Field(min_length=1, max_length=128)
+    message_id: str = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
+
+    @model_validator(mode="after")
+    def _storable_ids(self) -> ChatPost:
+        check_external_id(self.session_id, self.message_id, "session_id and message_id")
+        return self
 
 
 class SessionHub:
@@ -126,7 +140,7 @@ class WebchatChannel(Channel):
             result = await self._inbox.receive(message)
         except StoreUnavailable:
             log.warning("web chat message %s not stored: database unavailable", message.external_id)
-            return error(503, "unavailable", "we could not store your message; please send it again")
+            return unavailable("we could not store your message; please send it again")
         replies = [
             {"id": r.id, "text": r.text, "buttons": [{"label": lb, "action": ac} for lb, ac in r.buttons]}
             for r in result.replies

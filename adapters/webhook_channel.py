@@ -27,12 +27,21 @@ from typing import Any
 
 import httpx
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.http_helpers import MessageBody, error, json_response, parse_message, read_limited
+from adapters.http_helpers import (
+    ID_PATTERN,
+    MessageBody,
+    check_external_id,
+    error,
+    json_response,
+    parse_message,
+    read_limited,
+    unavailable,
+)
 from conversations.errors import StoreUnavailable
 from conversations.values import InboundMessage, OutboundMessage, Sender, Surface
 from core.channels import (
@@ -67,17 +76,22 @@ class WebhookUser(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=255)
+    id: str = Field(min_length=1, max_length=255, pattern=ID_PATTERN)
     name: str | None = Field(default=None, max_length=255)
-    language: str | None = Field(default=None, max_length=8)
+    language: str | None = Field(default=None, max_length=8, pattern=ID_PATTERN)
 
 
 class WebhookPost(MessageBody):
     """The body of ``POST /api/webhook/messages``."""
 
-    conversation_id: str = Field(min_length=1, max_length=255)
-    message_id: str = Field(min_length=1, max_length=255)
+    conversation_id: str = Field(min_length=1, max_length=255, pattern=ID_PATTERN)
+    message_id: str = Field(min_length=1, max_length=255, pattern=ID_PATTERN)
     user: WebhookUser
+
+    @model_validator(mode="after")
+    def _storable_ids(self) -> WebhookPost:
+        check_external_id(self.conversation_id, self.message_id, "conversation_id and message_id")
+        return self
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -186,7 +200,7 @@ class WebhookChannel(Channel):
         try:
             result = await self._inbox.receive(message)
         except StoreUnavailable:
-            return error(503, "unavailable", "the message was not stored; send it again")
+            return unavailable("the message was not stored; send it again")
         return json_response(202, {"status": "accepted", "duplicate": result.duplicate})
 
     def _authenticate(self, request: Request, body: bytes) -> str | None:
@@ -194,9 +208,13 @@ class WebhookChannel(Channel):
         signature = request.headers.get("x-helpline-signature", "")
         if not timestamp or not signature:
             return "missing X-Helpline-Timestamp or X-Helpline-Signature"
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW:
+        # isascii: str.isdigit also accepts "²" and other digits int() refuses; 12 digits bound int().
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12) or (
+            abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW
+        ):
             return "the timestamp is missing, malformed or more than five minutes off"
-        if not hmac.compare_digest(signature, sign(self._settings.secret, timestamp, body)):
+        # Compared as bytes: compare_digest refuses non-ASCII str, and the header is attacker input.
+        if not hmac.compare_digest(signature.encode(), sign(self._settings.secret, timestamp, body).encode()):
             return "the signature does not match the body"
         return None
 

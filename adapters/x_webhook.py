@@ -25,7 +25,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -55,6 +55,10 @@ def signature(consumer_secret: str, body: bytes) -> str:
     return _hmac(consumer_secret, body)
 
 
+# Ids are stored in 255-character columns: a numeric id of X is at most 20 digits.
+_ID = r"^[0-9]{1,20}$"
+
+
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -62,7 +66,7 @@ class _Lenient(BaseModel):
 class V1User(_Lenient):
     """The author of a v1.1 tweet."""
 
-    id_str: str
+    id_str: str = Field(pattern=_ID)
     screen_name: str | None = None
     name: str | None = None
 
@@ -88,12 +92,12 @@ class V1Extended(_Lenient):
 class V1Tweet(_Lenient):
     """A v1.1 tweet as Account Activity delivers it."""
 
-    id_str: str
+    id_str: str = Field(pattern=_ID)
     text: str = ""
     full_text: str | None = None
     extended_tweet: V1Extended | None = None
     user: V1User
-    in_reply_to_status_id_str: str | None = None
+    in_reply_to_status_id_str: str | None = Field(default=None, pattern=_ID)
     in_reply_to_user_id_str: str | None = None
     retweeted_status: dict[str, Any] | None = None
     entities: V1Entities = V1Entities()
@@ -110,13 +114,13 @@ class V1MessageData(_Lenient):
 class V1Target(_Lenient):
     """The recipient of a DM."""
 
-    recipient_id: str
+    recipient_id: str = Field(pattern=_ID)
 
 
 class V1MessageCreate(_Lenient):
     """A DM's sender, recipient and content."""
 
-    sender_id: str
+    sender_id: str = Field(pattern=_ID)
     target: V1Target
     message_data: V1MessageData
 
@@ -125,7 +129,7 @@ class V1DmEvent(_Lenient):
     """A v1.1 direct-message event."""
 
     type: str
-    id: str
+    id: str = Field(pattern=_ID)
     created_timestamp: str | None = None
     message_create: V1MessageCreate | None = None
 
@@ -283,6 +287,9 @@ def _v1_time(value: str | None) -> datetime | None:
 
 
 def _ms_time(value: str | None) -> datetime | None:
-    if not value or not value.isdigit():
+    if not value or not (value.isascii() and value.isdigit()) or len(value) > 15:
+        return None  # str.isdigit alone takes "²", which int() refuses
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):  # beyond the years datetime can hold
         return None
-    return datetime.fromtimestamp(int(value) / 1000, UTC)

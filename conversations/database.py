@@ -18,13 +18,15 @@ import orjson
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from conversations.errors import StoreUnavailable
 
 T = TypeVar("T")
-# What a lost or refused connection surfaces as, from the drivers or from SQLAlchemy.
-UNAVAILABLE = (OSError, ConnectionError, OperationalError, InterfaceError)
+# What a lost or refused connection surfaces as, from the drivers or from SQLAlchemy
+# (PoolTimeout: every pooled connection stayed busy for the pool's whole timeout).
+UNAVAILABLE = (OSError, ConnectionError, OperationalError, InterfaceError, PoolTimeout)
 
 
 class Database:
@@ -118,9 +120,17 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
-        """Open a session for reads only (no write lock; SQLite readers run beside the writer in WAL)."""
-        async with self.sessions() as session:
-            yield session
+        """Open a session for reads only (no write lock; SQLite readers run beside the writer in WAL).
+
+        Raises:
+            StoreUnavailable: The database cannot be reached.
+
+        """
+        try:
+            async with self.sessions() as session:
+                yield session
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
 
     @property
     def safe_url(self) -> str:

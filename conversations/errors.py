@@ -2,6 +2,7 @@
 
 ``StoreError``
  └── ``StoreUnavailable`` — the database cannot be reached; retry later.
+      └── ``StoreBusy`` — more messages wait for the store than it takes; retry later.
  └── ``SchemaOutdated`` — the database needs ``helpline db upgrade``.
 """
 
@@ -12,6 +13,10 @@ class StoreError(Exception):
 
 class StoreUnavailable(StoreError):
     """The database cannot be reached right now."""
+
+
+class StoreBusy(StoreUnavailable):
+    """More work is waiting for the store than it is allowed to queue: nothing was stored."""
 
 
 class SchemaOutdated(StoreError):

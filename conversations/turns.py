@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -117,11 +117,19 @@ class TurnWriter:
         concurrency: Transactions in flight at once. SQLite has one writer, so one; on
             PostgreSQL a new group starts while the previous one commits. Turns of one
             conversation never share or race groups: the pipeline sends one at a time.
+        before_commit: Called in the transaction once every row is written (crash tests).
 
     """
 
-    def __init__(self, db: Database, max_batch: int = 256, concurrency: int | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        max_batch: int = 256,
+        concurrency: int | None = None,
+        before_commit: Callable[[], None] | None = None,
+    ) -> None:
         self._db = db
+        self._before_commit = before_commit
         self._max_batch = max_batch
         self._concurrency = concurrency or (1 if db.is_sqlite else 2)
         self._queue: list[_Pending] = []
@@ -157,10 +165,16 @@ class TurnWriter:
 
     async def _commit(self, batch: Sequence[_Pending]) -> None:
         turns = [p.write for p in batch]
-        results = await self._db.run_write(lambda connection: write_turns(connection, turns))
+        results = await self._db.run_write(lambda connection: self._write(connection, turns))
         for pending, result in zip(batch, results, strict=True):
             if not pending.future.done():
                 pending.future.set_result(result)
+
+    def _write(self, connection: Connection, turns: Sequence[TurnWrite]) -> list[TurnWritten]:
+        results = write_turns(connection, turns)
+        if self._before_commit is not None:
+            self._before_commit()
+        return results
 
 
 def _settle(pending: _Pending, exc: BaseException) -> None:

@@ -12,6 +12,15 @@ import signal
 
 from core.settings import FaultSettings
 
+# Every point the code reaches; the crash tests pick from these.
+POINTS = (
+    "pipeline.before_commit",  # a turn's rows are written, its transaction not yet committed
+    "pipeline.after_commit",  # the turn is durable, the dispatcher not yet woken
+    "dispatcher.after_claim",  # deliveries leased, nothing sent
+    "dispatcher.after_send",  # the platform accepted a reply, the outcome not yet recorded
+    "dispatcher.before_record",  # a round's sends are done, none of their outcomes recorded
+)
+
 
 class FaultPoints:
     """Kills the process at the configured point; a no-op otherwise."""

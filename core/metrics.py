@@ -28,6 +28,12 @@ DUPLICATES_IN = Counter(
     ["channel"],
     registry=REGISTRY,
 )
+REFUSED_BUSY = Counter(
+    "helpline_refused_busy",
+    "Inbound messages refused (send again) because too many were waiting to be stored",
+    ["channel"],
+    registry=REGISTRY,
+)
 MESSAGES_OUT = Counter(
     "helpline_messages_out", "Messages delivered to a platform", ["channel"], registry=REGISTRY
 )

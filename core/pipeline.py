@@ -6,6 +6,11 @@ their outbox entries and the new state are committed together by the group-commi
 The message is inserted on its unique (channel, platform id) key: a redelivery stores
 nothing and gets the replies stored the first time. Messages of one conversation are
 handled one at a time, in arrival order; different conversations run concurrently.
+
+Admission is bounded: at most ``max_in_flight`` turns run at once and at most
+``max_waiting`` more wait for a slot, first come first served; beyond that a message is
+refused at once with :class:`~conversations.errors.StoreBusy` (a channel answers "send it
+again", HTTP 503 with ``Retry-After``), so a burst costs bounded memory and connections.
 """
 
 from __future__ import annotations
@@ -15,16 +20,17 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from conversations import repository as repo
 from conversations.database import Database
+from conversations.errors import StoreBusy
 from conversations.jobs import NewJob
 from conversations.repository import ConversationRecord
 from conversations.turns import ReplyWrite, TurnWrite, TurnWriter
-from conversations.values import InboundMessage
+from conversations.values import InboundMessage, Sender
 from core import metrics
 from core.channels import TurnReply, TurnResult
 from core.conversation_cache import LruCache
@@ -34,6 +40,7 @@ from core.locks import KeyedLocks
 from core.logs import conversation_context
 from core.safety import Redaction
 from core.safety import redact as redact_secrets
+from core.safety.links import defang_links
 
 log = logging.getLogger(__name__)
 # Strings shorter than this cannot hold a secret worth redacting (the shortest, a 2FA code
@@ -42,6 +49,9 @@ MIN_SECRET_CHARS = 6
 MAX_RAW_DEPTH = 32
 # Attempts to decide a turn on a conversation that other processes keep changing.
 MAX_DECISIONS = 30
+# The sizes of the contact and identity columns a sender's name and handle are stored in.
+MAX_NAME_CHARS = 200
+MAX_HANDLE_CHARS = 255
 
 
 def utcnow() -> datetime:
@@ -60,6 +70,15 @@ def storable(text: str) -> str:
     return text
 
 
+def storable_sender(sender: Sender) -> Sender:
+    """The sender with a name and handle every database accepts (cleaned, cut to the columns' sizes)."""
+    name = storable(sender.display_name)[:MAX_NAME_CHARS] if sender.display_name else sender.display_name
+    handle = storable(sender.handle)[:MAX_HANDLE_CHARS] if sender.handle else sender.handle
+    if name == sender.display_name and handle == sender.handle:
+        return sender
+    return dataclasses.replace(sender, display_name=name, handle=handle)
+
+
 class Pipeline:
     """Implements the channels' :class:`~core.channels.Inbox`.
 
@@ -74,6 +93,10 @@ class Pipeline:
         answering_channels: Channels that deliver a turn's replies in their response to
             the inbound request (the web chat); their replies are stored as sent.
         on_jobs: Called after a commit that queued jobs (wakes the job runner).
+        link_allow_list: Hosts bot replies may link to; any other link in a reply (customer
+            text repeated back, say) is made unclickable. ``None`` leaves replies as they are.
+        max_in_flight: Turns decided and written at once.
+        max_waiting: Messages that may wait for one of those slots; more are refused.
 
     """
 
@@ -88,6 +111,9 @@ class Pipeline:
         cache_size: int = 50_000,
         answering_channels: frozenset[str] = frozenset(),
         on_jobs: Callable[[], None] | None = None,
+        link_allow_list: Sequence[str] | None = None,
+        max_in_flight: int = 256,
+        max_waiting: int = 1000,
     ) -> None:
         self._db = db
         self._engine = engine
@@ -95,13 +121,44 @@ class Pipeline:
         self._faults = faults or FaultPoints()
         self._redact = redact
         self._locks = KeyedLocks()
-        self._writer = TurnWriter(db)
+        self._writer = TurnWriter(db, before_commit=lambda: self._faults.reach("pipeline.before_commit"))
         self._conversations: LruCache[ConversationRecord] = LruCache(cache_size)
         self._answering = answering_channels
         self._on_jobs = on_jobs
+        self._link_allow_list = link_allow_list
+        # asyncio.Semaphore wakes its waiters in order: the longest-waiting message goes first.
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._max_waiting = max_waiting
+        self.waiting = 0
+        self.in_flight = 0
 
     async def receive(self, message: InboundMessage) -> TurnResult:
-        """Ingest one inbound message; safe to call again with the same message."""
+        """Ingest one inbound message; safe to call again with the same message.
+
+        Raises:
+            StoreBusy: Too many messages are waiting already; nothing was stored.
+            StoreUnavailable: The database cannot be reached; nothing was stored.
+
+        """
+        if self._slots.locked():
+            if self.waiting >= self._max_waiting:
+                metrics.REFUSED_BUSY.labels(message.channel).inc()
+                raise StoreBusy(f"{self.waiting} messages are waiting to be stored; send it again shortly")
+            self.waiting += 1
+            try:
+                await self._slots.acquire()
+            finally:
+                self.waiting -= 1
+        else:
+            await self._slots.acquire()
+        self.in_flight += 1
+        try:
+            return await self._receive(message)
+        finally:
+            self.in_flight -= 1
+            self._slots.release()
+
+    async def _receive(self, message: InboundMessage) -> TurnResult:
         key = (message.channel, message.thread_key)
         started = time.perf_counter()
         async with self._locks.hold(key):
@@ -128,12 +185,17 @@ class Pipeline:
             return [self._redact_json(v, depth + 1) for v in value]
         return value
 
+    def _safe_links(self, text: str) -> str:
+        allowed = self._link_allow_list
+        return text if allowed is None else defang_links(text, allowed)
+
     def forget(self, channel: str, thread_key: str) -> None:
         """Drop a conversation's cached state (someone else changed it, e.g. an agent)."""
         self._conversations.discard((channel, thread_key))
 
     async def _ingest(self, message: InboundMessage, key: tuple[str, str]) -> TurnResult:
         now = utcnow()
+        message = dataclasses.replace(message, sender=storable_sender(message.sender))
         redaction = self._redact(storable(message.text))
         text = redaction.text
         if message.raw is not None:
@@ -164,7 +226,10 @@ class Pipeline:
                     conversation_id=conversation.id,
                     message=message,
                     text=text,
-                    replies=tuple(ReplyWrite(r.text, r.buttons, topic=r.topic) for r in decision.replies),
+                    replies=tuple(
+                        ReplyWrite(self._safe_links(r.text), r.buttons, topic=r.topic)
+                        for r in decision.replies
+                    ),
                     state=state,
                     now=now,
                     edit_of_id=edit_of_id,

@@ -70,6 +70,13 @@ class EngineSettings(Section):
     embeddings: bool = True
 
 
+class PipelineSettings(Section):
+    """Admission of inbound messages: turns handled at once, and how many more may wait."""
+
+    max_in_flight: int = Field(256, ge=1)
+    max_waiting: int = Field(1000, ge=0)
+
+
 class WebchatSettings(Section):
     """The built-in web chat."""
 
@@ -123,6 +130,7 @@ class Settings(BaseModel):
     brand: BrandSettings = BrandSettings()
     engine: EngineSettings = EngineSettings()
     webchat: WebchatSettings = WebchatSettings()
+    pipeline: PipelineSettings = PipelineSettings()
     dispatcher: DispatcherSettings = DispatcherSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     logging: LoggingSettings = LoggingSettings()

@@ -179,8 +179,14 @@ async def sign_in(console: Console, email: str, password: str) -> SignIn:
     """Check an e-mail address and password; count failures and lock the account after too many.
 
     A locked account is refused without checking the password. An unknown address is
-    checked against a decoy hash, so it takes as long as a wrong password.
+    checked against a decoy hash, so it takes as long as a wrong password. Attempts for
+    one address are checked one at a time, so a burst of guesses cannot outrun the lock-out.
     """
+    async with console.sign_in_locks.hold(email.strip().lower()):
+        return await _sign_in(console, email, password)
+
+
+async def _sign_in(console: Console, email: str, password: str) -> SignIn:
     now = console.clock()
     async with console.db.reader() as session:
         agent = await accounts.account(session, email) if email else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from adapters.console.sessions import SessionCodec
 from adapters.console.settings import ConsoleSettings
 from adapters.console.web import page
 from conversations.database import Database
+from core.locks import KeyedLocks
 from core.mentions import MentionQueue
 from core.tickets import TicketService
 
@@ -37,6 +38,9 @@ class Console:
     max_body: int = 65536
     # The host (and port) of the public URL, an accepted ``Origin`` of forms.
     public_host: str = ""
+    # Sign-in attempts for one address, one at a time: parallel guesses must not all be
+    # checked before the first failure is counted (the lock-out would be outrun).
+    sign_in_locks: KeyedLocks = field(default_factory=KeyedLocks)
 
     def render(self, request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
         """Render a template with the values every page uses."""

@@ -29,11 +29,15 @@ def signature(secret: bytes, token: str, answer: str, expires: int) -> str:
 
 def valid(secret: bytes, token: str, answer: str, expires: str, sig: str) -> bool:
     """Whether a link's signature is ours (its expiry is checked separately)."""
-    if not expires.isdigit() or len(expires) > 12:
+    # isascii: str.isdigit also takes "²", which int() refuses.
+    if not (expires.isascii() and expires.isdigit()) or len(expires) > 12:
         return False
-    return hmac.compare_digest(signature(secret, token, answer, int(expires)), sig)
+    # Compared as bytes: compare_digest refuses non-ASCII str, and the link is attacker input.
+    return hmac.compare_digest(signature(secret, token, answer, int(expires)).encode(), sig.encode())
 
 
 def expired(expires: str, now: datetime) -> bool:
     """Whether a link's expiry time (Unix seconds) has passed."""
-    return not expires.isdigit() or int(expires) <= now.timestamp()
+    if not (expires.isascii() and expires.isdigit()) or len(expires) > 12:
+        return True
+    return int(expires) <= now.timestamp()
