@@ -115,7 +115,7 @@ async def test_messages_of_one_conversation_are_handled_in_arrival_order(db: Dat
 
 
 async def test_different_conversations_are_handled_concurrently(db: Database) -> None:
-    engine = EchoEngine(jitter=0.02)
+    engine = EchoEngine(meet=2)
     pipeline = Pipeline(db, engine)
     await asyncio.gather(*(pipeline.receive(inbound(1, thread=f"chat-{n}", user=f"u{n}")) for n in range(10)))
 
