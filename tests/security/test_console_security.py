@@ -229,7 +229,8 @@ async def test_concurrent_guesses_do_not_outrun_the_lock_out(console: ConsoleEnv
     email = EMAILS["agent"]
     browsers = [console.client_for() for _ in range(12)]
     forms = [csrf_of((await b.get("/console/login")).text) for b in browsers]
-    guesses = [f"wrong guess {n}" for n in range(11)] + [PASSWORD]
+    # All wrong: the order in which twelve parallel requests reach the server is not ours to choose.
+    guesses = [f"wrong guess {n}" for n in range(12)]
 
     async def attempt(browser: httpx.AsyncClient, token: str, password: str) -> int:
         response = await browser.post(
@@ -240,7 +241,7 @@ async def test_concurrent_guesses_do_not_outrun_the_lock_out(console: ConsoleEnv
     results = await asyncio.gather(
         *(attempt(b, t, p) for b, t, p in zip(browsers, forms, guesses, strict=True))
     )
-    assert results.count(401) <= 2 and results[-1] == 429, results
+    assert results.count(401) <= 2 and results.count(429) >= 10, results
     assert 303 not in results
     async with console.db.reader() as session:
         row = await session.scalar(select(Agent).where(Agent.email == email))
