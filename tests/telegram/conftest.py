@@ -46,7 +46,7 @@ class Helpline:
         async with self.runtime.db.reader() as session:
             return list((await session.scalars(query)).all())
 
-    async def until_stored(self, count: int, direction: str = "in", timeout: float = 10.0) -> list[Message]:
+    async def until_stored(self, count: int, direction: str = "in", timeout: float = 30.0) -> list[Message]:
         """Wait (polling the store every 20 ms) until ``count`` messages of a direction are stored."""
         async with asyncio.timeout(timeout):
             while len(found := await self.messages(direction)) < count:

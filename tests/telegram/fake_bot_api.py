@@ -130,7 +130,7 @@ class FakeBotApi:
         """The ``sendMessage`` calls (to one chat)."""
         return [c for c in self.of("sendMessage") if chat_id is None or int(c.params["chat_id"]) == chat_id]
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
         """Wait until ``predicate()`` holds after some call; fails the test after ``timeout``."""
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(predicate), timeout)

@@ -72,7 +72,7 @@ async def test_long_answers_go_out_in_parts_with_the_keyboard_on_the_last(start_
 async def customer_ticket(helpline: Helpline) -> str:
     """A customer writes, and a ticket is opened for their conversation (as the engine's job will)."""
     state = ChannelStateStore(helpline.runtime.db, "telegram")
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(30):
         while await state.get(CURSOR) is None:  # the staff feed has made its first round
             await asyncio.sleep(0.02)
     await helpline.api.push(text_update("my withdrawal of 50 USDT never arrived", message_id=80))
