@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlalchemy import select
 
 from adapters.telegram_staff import CURSOR
@@ -78,17 +77,15 @@ async def customer_ticket(helpline: Helpline) -> str:
             await asyncio.sleep(0.02)
     await helpline.api.push(text_update("my withdrawal of 50 USDT never arrived", message_id=80))
     [stored] = await helpline.until_stored(1)
+    # The bot answers first (a form starts); a ticket opened before that answer is sent would
+    # race it to the customer's chat.
+    await helpline.api.wait_for(lambda: bool(helpline.api.sent(CUSTOMER)))
     view = await helpline.runtime.tickets.open(
         stored.conversation_id, "Withdrawal not received", "withdrawal_missing"
     )
     return view.number
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="flaky since the staff feed became an elected intake: after other tests in this file it "
-    "sometimes never posts the new ticket (session 2 closing note); passes on its own",
-)
 async def test_agents_answer_a_ticket_from_the_staff_group(start_helpline: Start) -> None:
     helpline = await start_helpline(**STAFF)
     api = helpline.api
@@ -107,7 +104,8 @@ async def test_agents_answer_a_ticket_from_the_staff_group(start_helpline: Start
         reply_to=bot_message(post["message_id"], STAFF_CHAT),
     )
     await api.push(reply, again(reply))
-    await api.wait_for(lambda: len(api.sent(CUSTOMER)) == answered_before + 1)
+    await api.wait_for(lambda: len(api.sent(CUSTOMER)) > answered_before)
+    assert len(api.sent(CUSTOMER)) == answered_before + 1
     assert api.sent(CUSTOMER)[-1].params["text"] == "We found it: the withdrawal is on its way."
     await api.wait_for(lambda: bool(api.posted(STAFF_CHAT, "Sent to the customer")))
 
