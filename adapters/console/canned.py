@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.faq.kb import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from core.faq.kb import KnowledgeBase, KnowledgeBaseError, brand_placeholders, load_knowledge_base
 from core.settings import ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -43,19 +43,7 @@ class CannedResponses:
         path = Path(settings.engine.knowledge_base)
         if not path.is_absolute() and not path.exists():
             path = ROOT / path
-        brand = settings.brand
-        return cls(
-            path,
-            {
-                "brand": brand.name,
-                "help_center_url": brand.help_center_url,
-                "status_url": brand.status_url,
-                "fees_url": brand.fees_url,
-                "api_docs_url": brand.api_docs_url,
-                "app_url": brand.app_url,
-                "official_handles": ", ".join(brand.official_handles),
-            },
-        )
+        return cls(path, brand_placeholders(settings.brand))
 
     def for_language(self, lang: str) -> list[Canned]:
         """Every answer in ``lang`` (falling back to another language), by title."""

@@ -17,7 +17,7 @@ from typing import Any
 from conversations.values import Button, Surface
 from core.engine.base import Decision, Engine, Reply, TicketRequest, Turn
 from core.engine.texts import TEXTS
-from core.faq.kb import KnowledgeBase, Topic
+from core.faq.kb import KnowledgeBase, Topic, brand_placeholders
 from core.faq.matcher import FaqMatcher, Outcome
 from core.forms import FormRunner, FormStep
 from core.forms import Outcome as FormOutcome
@@ -36,7 +36,9 @@ LAST_QUESTION = "last_question"
 _REDACTED = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
 # Tokens that are not words of a language: e-mail addresses, links, anything with a digit
 # (TXIDs, addresses, amounts, order ids) and redaction markers.
-_IDENTIFIERS = re.compile(r"\S+@\S+|(?<!\S)@\w+|https?://\S+|(?<![A-Za-z0-9])(?=[\w.:-]*\d)[A-Za-z0-9_.:-]{8,}")
+_IDENTIFIERS = re.compile(
+    r"\S+@\S+|(?<!\S)@\w+|https?://\S+|(?<![A-Za-z0-9])(?=[\w.:-]*\d)[A-Za-z0-9_.:-]{8,}"
+)
 _NOT_WORDS = re.compile(r"\S+@\S+|https?://\S+|\[REDACTED:[a-z0-9_]+\]|\S*\d\S*")
 TICKET_STATUS_TOPIC = "support.ticket_status"
 _GREETING = re.compile(
@@ -71,15 +73,7 @@ class FaqEngine(Engine):
         self._default = default_language
         self._forms = forms
         self._ticket_status: Callable[[int, str], Awaitable[str]] | None = None
-        self._placeholders = {
-            "brand": brand.name,
-            "help_center_url": brand.help_center_url,
-            "status_url": brand.status_url,
-            "fees_url": brand.fees_url,
-            "api_docs_url": brand.api_docs_url,
-            "app_url": brand.app_url,
-            "official_handles": ", ".join(brand.official_handles),
-        }
+        self._placeholders = brand_placeholders(brand)
         self._official_handles = brand.official_handles
 
     def use_ticket_status(self, status_for_customer: Callable[[int, str], Awaitable[str]]) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from core.settings import BrandSettings
+
 LANGUAGES = ("en", "zh")
 TITLE_MAX_CHARS = 40
 PLACEHOLDERS = frozenset(
@@ -97,6 +99,19 @@ class KnowledgeBase:
 
     def __len__(self) -> int:
         return len(self.topics)
+
+
+def brand_placeholders(brand: BrandSettings) -> dict[str, str]:
+    """The values of the :data:`PLACEHOLDERS` in answers: the brand's name, links and handles."""
+    return {
+        "brand": brand.name,
+        "help_center_url": brand.help_center_url,
+        "status_url": brand.status_url,
+        "fees_url": brand.fees_url,
+        "api_docs_url": brand.api_docs_url,
+        "app_url": brand.app_url,
+        "official_handles": ", ".join(brand.official_handles),
+    }
 
 
 def _content_hash(topics: tuple[Topic, ...]) -> str:

@@ -76,16 +76,36 @@ def parse_forms(raw: object, source: str = "<memory>") -> FormCatalog:
     return FormCatalog(forms=tuple(forms), idle_timeout=timedelta(minutes=float(minutes)), source=source)
 
 
-def _form(raw: object, where: str) -> FormSpec:
+def _entry(
+    raw: object, where: str, key: str, kind: str, allowed: frozenset[str]
+) -> tuple[Mapping[Any, Any], str, str]:
+    """Check a form or slot entry's shape, name and keys.
+
+    Args:
+        raw: The entry as parsed.
+        where: Where it is (``<file>: form #2``), for errors.
+        key: The key of its snake_case name (``id``, ``name``).
+        kind: What it is (``form``, ``slot``).
+        allowed: The keys it may have.
+
+    Returns:
+        The entry, its name, and ``where`` naming it (``<file>: form missing_deposit``).
+
+    """
     if not isinstance(raw, Mapping):
         raise FormConfigError(f"{where}: must be a mapping")
-    form_id = raw.get("id")
-    if not isinstance(form_id, str) or not _NAME.match(form_id):
-        raise FormConfigError(f"{where}: 'id' must be a snake_case name, got {form_id!r}")
-    where = where.rsplit(":", 1)[0] + f": form {form_id}"
-    unknown = set(raw) - _FORM_KEYS
+    name = raw.get(key)
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise FormConfigError(f"{where}: '{key}' must be a snake_case name, got {name!r}")
+    where = where.rsplit(":", 1)[0] + f": {kind} {name}"
+    unknown = set(raw) - allowed
     if unknown:
-        raise FormConfigError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(_FORM_KEYS)}")
+        raise FormConfigError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+    return raw, name, where
+
+
+def _form(entry: object, where: str) -> FormSpec:
+    raw, form_id, where = _entry(entry, where, "id", "form", _FORM_KEYS)
     topics = raw.get("topics", [])
     if not isinstance(topics, list) or not all(isinstance(t, str) and t for t in topics):
         raise FormConfigError(f"{where}: 'topics' must be a list of KB topic ids")
@@ -119,16 +139,8 @@ def _form(raw: object, where: str) -> FormSpec:
     )
 
 
-def _slot(raw: object, where: str) -> SlotSpec:
-    if not isinstance(raw, Mapping):
-        raise FormConfigError(f"{where}: must be a mapping")
-    name = raw.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise FormConfigError(f"{where}: 'name' must be a snake_case name, got {name!r}")
-    where = where.rsplit(":", 1)[0] + f": slot {name}"
-    unknown = set(raw) - _SLOT_KEYS
-    if unknown:
-        raise FormConfigError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(_SLOT_KEYS)}")
+def _slot(entry: object, where: str) -> SlotSpec:
+    raw, name, where = _entry(entry, where, "name", "slot", _SLOT_KEYS)
     validator = raw.get("validator")
     try:
         kind = SlotKind(str(validator))

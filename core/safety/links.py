@@ -11,7 +11,7 @@ The customer still sees what they wrote; nobody can click it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
 # Schemes clients link, and bare host names with a top-level domain (Telegram, Discord and
@@ -29,9 +29,12 @@ _URL = re.compile(
 _SCHEME_ONLY = re.compile(r"\b(https?|ftp)://", re.IGNORECASE)
 
 
-def host_allowed(host: str, allow_list: Sequence[str]) -> bool:
-    """Whether ``host`` is on the allow-list or a subdomain of an entry."""
-    host = host.lower().rstrip(".")
+def host_allowed(host: str, allow_list: Iterable[str]) -> bool:
+    """Whether ``host`` is on the allow-list or a subdomain of an entry (letter case aside).
+
+    The one allow-list test of every channel's link handling (X's public replies use it too).
+    """
+    host = host.lower()
     return any(host == entry.lower() or host.endswith("." + entry.lower()) for entry in allow_list)
 
 
@@ -42,7 +45,7 @@ def defang_links(text: str, allow_list: Sequence[str]) -> str:
         whole = match.group(0)
         scheme = (match.group("scheme") or "").lower()
         host = (urlsplit(whole).hostname if scheme.endswith("://") else None) or match.group("host")
-        if host_allowed(host, allow_list):
+        if host_allowed(host.rstrip("."), allow_list):  # "example.com." is example.com
             return whole
         unlinked = _SCHEME_ONLY.sub(lambda m: re.sub("[tT]", "x", m.group(1)) + "://", whole)
         return unlinked.replace(".", "[.]")

@@ -8,7 +8,7 @@ message, status change and completion are one transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,21 +18,25 @@ from conversations import jobs
 from conversations import repository as repo
 from conversations import survey_queries as sq
 from conversations import ticket_queries as q
-from conversations.database import Database
 from conversations.tables import Conversation, Ticket
 from conversations.values import Author, Surface
-from core.pipeline import utcnow
-from core.surveys.scheduling import AUTO_SOLVE_JOB, stamp
-from core.surveys.settings import SurveySettings
+from core.surveys.handler import TicketJobHandler
+from core.surveys.scheduling import AUTO_SOLVE_JOB, stamp, waiting_job
 from core.surveys.texts import texts, wait
-from core.tickets import TicketService
 from core.tickets import transitions as st
 from core.tickets.base import ThreadKey
 
 log = logging.getLogger(__name__)
+# One follow-up's work inside the job's transaction, given the locked ticket, its conversation,
+# the ticket's label and the time: the other conversations it changed, and whether it queued a
+# message to the customer.
+_Step = Callable[
+    [AsyncSession, Ticket, Conversation, str, datetime],
+    Awaitable[tuple[list[ThreadKey | None], bool]],
+]
 
 
-class FollowUpService:
+class FollowUpService(TicketJobHandler):
     """Runs the ``reminder`` and ``auto_solve`` jobs.
 
     Args:
@@ -44,30 +48,12 @@ class FollowUpService:
 
     """
 
-    def __init__(
-        self,
-        db: Database,
-        settings: SurveySettings,
-        tickets: TicketService,
-        *,
-        on_queued: Callable[[], None] | None = None,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self._db = db
-        self._settings = settings
-        self._tickets = tickets
-        self._on_queued = on_queued
-        self._clock = clock
-
     async def remind(self, job: jobs.ClaimedJob) -> None:
         """Remind the customer that their ticket waits for them; solving follows later."""
-        now = self._clock()
-        async with self._db.transaction() as session:
-            found = await self._unchanged(session, job, now)
-            if found is None:
-                return
-            ticket, conversation = found
-            label = self._tickets.ticket_label(ticket.number)
+
+        async def step(
+            session: AsyncSession, ticket: Ticket, conversation: Conversation, label: str, now: datetime
+        ) -> tuple[list[ThreadKey | None], bool]:
             lang = conversation.language
             text = texts(lang)["reminder"].format(
                 ticket=label, wait=wait(self._settings.auto_solve_after, lang)
@@ -75,22 +61,36 @@ class FollowUpService:
             sent = await self._tell(session, conversation, text, now)
             await q.add_event(session, ticket.id, "reminder_sent", "system", {"delivered": sent}, now)
             since = str(job.payload.get("updated_at"))
-            follow = jobs.NewJob(
-                AUTO_SOLVE_JOB,
-                {"status": st.PENDING_CUSTOMER, "updated_at": since},
-                now + self._settings.auto_solve_after,
-                conversation_id=conversation.id,
-                ticket_id=ticket.id,
-                dedupe_key=f"{AUTO_SOLVE_JOB}:{ticket.id}:{since}",
-            )
+            due = now + self._settings.auto_solve_after
+            follow = waiting_job(AUTO_SOLVE_JOB, ticket.id, conversation.id, since, due)
             await jobs.enqueue(session, [follow], now)
-            await jobs.complete(session, job.id, now)
-            changed = (conversation.channel, conversation.thread_key)
-        log.info("ticket %s: reminded the customer", label)
-        self._after([changed], sent)
+            return [], sent
+
+        await self._follow_up(job, step, "ticket %s: reminded the customer")
 
     async def auto_solve(self, job: jobs.ClaimedJob) -> None:
         """Solve a ticket still waiting on the customer after the reminder, and tell them."""
+
+        async def step(
+            session: AsyncSession, ticket: Ticket, conversation: Conversation, label: str, now: datetime
+        ) -> tuple[list[ThreadKey | None], bool]:
+            solved = await self._tickets.record_status_in(
+                session, ticket, st.SOLVED, "system", reason="no reply from the customer"
+            )
+            text = texts(conversation.language)["auto_solved"].format(ticket=label)
+            return [solved], await self._tell(session, conversation, text, now)
+
+        await self._follow_up(job, step, "ticket %s solved: no reply from the customer")
+
+    async def _follow_up(self, job: jobs.ClaimedJob, step: _Step, done: str) -> None:
+        """Run ``step`` and complete ``job`` in one transaction, unless the ticket moved on.
+
+        Args:
+            job: The ``reminder`` or ``auto_solve`` job.
+            step: The job's own work.
+            done: The log line once it is done (``%s`` is the ticket's label).
+
+        """
         now = self._clock()
         async with self._db.transaction() as session:
             found = await self._unchanged(session, job, now)
@@ -98,15 +98,11 @@ class FollowUpService:
                 return
             ticket, conversation = found
             label = self._tickets.ticket_label(ticket.number)
-            solved = await self._tickets.record_status_in(
-                session, ticket, st.SOLVED, "system", reason="no reply from the customer"
-            )
-            text = texts(conversation.language)["auto_solved"].format(ticket=label)
-            sent = await self._tell(session, conversation, text, now)
+            changed, sent = await step(session, ticket, conversation, label, now)
             await jobs.complete(session, job.id, now)
-            changed = (conversation.channel, conversation.thread_key)
-        log.info("ticket %s solved: no reply from the customer", label)
-        self._after([solved, changed], sent)
+            changed.append((conversation.channel, conversation.thread_key))
+        log.info(done, label)
+        self._after(changed, sent)
 
     async def _unchanged(
         self, session: AsyncSession, job: jobs.ClaimedJob, now: datetime
@@ -134,11 +130,6 @@ class FollowUpService:
         await repo.add_replies(session, conversation.id, conversation.channel, [reply], now)
         conversation.last_message_at = now
         return True
-
-    def _after(self, changed: list[ThreadKey | None], sent: bool) -> None:
-        self._tickets.notify_changed(changed)
-        if sent and self._on_queued is not None:
-            self._on_queued()
 
 
 def _still_waiting(ticket: Ticket, payload: Mapping[str, Any]) -> bool:

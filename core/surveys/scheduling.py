@@ -29,6 +29,27 @@ def stamp(moment: datetime) -> str:
     return moment.isoformat()
 
 
+def waiting_job(kind: str, ticket_id: int, conversation_id: int, since: str, due: datetime) -> jobs.NewJob:
+    """A ``reminder`` or ``auto_solve`` job for a ticket waiting on the customer.
+
+    Args:
+        kind: The job's kind.
+        ticket_id: The waiting ticket.
+        conversation_id: The ticket's conversation.
+        since: The ticket's :func:`stamp` when it started waiting (the job is moot once it moves).
+        due: When the job may run.
+
+    """
+    return jobs.NewJob(
+        kind,
+        {"status": st.PENDING_CUSTOMER, "updated_at": since},
+        due,
+        conversation_id=conversation_id,
+        ticket_id=ticket_id,
+        dedupe_key=f"{kind}:{ticket_id}:{since}",
+    )
+
+
 class FollowUpScheduler:
     """The ticket service's :class:`~core.tickets.base.StatusListener` for surveys and reminders.
 
@@ -65,13 +86,6 @@ class FollowUpScheduler:
         if previous == st.PENDING_CUSTOMER:
             await jobs.cancel(session, ticket_id=ticket.id, kinds=[REMINDER_JOB, AUTO_SOLVE_JOB])
         if ticket.status == st.PENDING_CUSTOMER and self._settings.follow_ups:
-            since = stamp(ticket.updated_at)
-            job = jobs.NewJob(
-                REMINDER_JOB,
-                {"status": ticket.status, "updated_at": since},
-                now + self._settings.reminder_after,
-                conversation_id=ticket.conversation_id,
-                ticket_id=ticket.id,
-                dedupe_key=f"{REMINDER_JOB}:{ticket.id}:{since}",
-            )
+            due = now + self._settings.reminder_after
+            job = waiting_job(REMINDER_JOB, ticket.id, ticket.conversation_id, stamp(ticket.updated_at), due)
             await jobs.enqueue(session, [job], now)

@@ -28,6 +28,7 @@ from conversations.tables import Conversation, Survey, Ticket
 from conversations.values import Author, Surface
 from core.pipeline import utcnow
 from core.surveys import answers, links
+from core.surveys.handler import TicketJobHandler
 from core.surveys.links import survey_token
 from core.surveys.settings import SurveySettings
 from core.surveys.texts import language, texts
@@ -57,7 +58,7 @@ class LinkResult:
     language: str = "en"
 
 
-class SurveyService:
+class SurveyService(TicketJobHandler):
     """Sends due surveys and records answers given outside the conversation.
 
     Args:
@@ -65,8 +66,8 @@ class SurveyService:
         settings: Expiry and switches.
         tickets: The ticket service (numbers, reopening, cache invalidation).
         secret: The link secret (see :func:`core.surveys.settings.link_secret`).
-        on_queued: Called after a message was queued (wakes the dispatcher).
-        clock: The current time (tests move it).
+        on_queued: As for :class:`~core.surveys.handler.TicketJobHandler`.
+        clock: As for :class:`~core.surveys.handler.TicketJobHandler`.
 
     """
 
@@ -80,12 +81,8 @@ class SurveyService:
         on_queued: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._db = db
-        self._settings = settings
-        self._tickets = tickets
+        super().__init__(db, settings, tickets, on_queued=on_queued, clock=clock)
         self._secret = secret
-        self._on_queued = on_queued
-        self._clock = clock
 
     def link_is_valid(self, token: str, answer: str, expires: str, sig: str) -> bool:
         """Whether a survey link's signature is ours (its expiry is checked separately)."""
@@ -113,9 +110,7 @@ class SurveyService:
             await self._send(session, ticket, conversation, job.due_at, now)
             await complete_job(session, job.id, now)
             changed = (conversation.channel, conversation.thread_key)
-        self._tickets.notify_changed([changed])
-        if self._on_queued is not None:
-            self._on_queued()
+        self._after([changed], sent=True)
 
     async def _reason_not_to_send(
         self, session: AsyncSession, ticket: Ticket | None, conversation: Conversation | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -25,25 +25,13 @@ from conversations.values import InboundMessage, Sender, Surface
 from core.mentions import MentionQueue
 from core.settings import Settings, load_settings
 from core.tickets import TicketService, load_ticket_settings
+from tests.clock import Clock
 
 # Cheap argon2 parameters: the tests sign in dozens of times (the hash records its own parameters).
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 PASSWORD = "correct horse battery"
 EMAILS = {"agent": "ann@example.com", "social": "sol@example.com", "admin": "ada@example.com"}
 BASE = "http://console.test"
-
-
-@dataclass
-class Clock:
-    """A clock the test moves by hand."""
-
-    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass
@@ -152,7 +140,7 @@ def console_settings(tmp_path: Path, **extra: str) -> Settings:
 @pytest.fixture
 async def console(db: Database, tmp_path: Path) -> AsyncIterator[ConsoleEnv]:
     """The console in Helpline's HTTP app, three agents (one per role) with the same password."""
-    clock = Clock()
+    clock = Clock(datetime.now(UTC).replace(microsecond=0))
     settings = console_settings(tmp_path)
     tickets = TicketService(db, load_ticket_settings(), clock=clock)
     passwords = Passwords(FAST)

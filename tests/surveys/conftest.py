@@ -11,7 +11,7 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,24 +31,12 @@ from core.surveys.scheduling import AUTO_SOLVE_JOB, REMINDER_JOB, SURVEY_JOB, Fo
 from core.surveys.service import SurveyService
 from core.surveys.settings import SurveySettings
 from core.tickets import TicketService, TicketView, load_ticket_settings
+from tests.clock import Clock
 from tests.web.conftest import LiveServer, serving
 
 SECRET = b"test-secret"
 LIVE_SECRET = b"live-secret"
 _ids = itertools.count(1)
-
-
-@dataclass
-class Clock:
-    """A clock the test moves by hand."""
-
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass
@@ -148,7 +136,7 @@ def build_stack(db: Database, engine: Engine, clock: Clock, **overrides: Any) ->
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(datetime.now(UTC))
 
 
 @pytest.fixture

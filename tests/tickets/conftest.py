@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -14,21 +14,9 @@ from conversations.database import Database
 from conversations.tables import Agent, Conversation, Message, OutboxEntry, TicketEvent, table_of
 from conversations.values import InboundMessage, Sender
 from core.tickets import TicketService, TicketSettings, load_ticket_settings
+from tests.clock import Clock
 
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    """A clock the test moves by hand."""
-
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass
@@ -118,7 +106,7 @@ def settings() -> TicketSettings:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture
