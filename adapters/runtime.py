@@ -41,6 +41,7 @@ from conversations.database import Database
 from conversations.errors import SchemaOutdated
 from conversations.leases import Lease
 from conversations.migrate import current_revision, head_revision, upgrade
+from core.abuse import InboundThrottle
 from core.channels import Channel, ChannelContext
 from core.dispatcher import Dispatcher
 from core.engine.base import Engine
@@ -280,6 +281,7 @@ async def open_runtime(
         on_queued=lambda: wiring["queued"](),
         on_conversation_changed=lambda channel, thread: wiring["changed"](channel, thread),
         follow_ups=follow_up_scheduler(settings),
+        max_tickets_per_day=settings.abuse.max_tickets_per_day,
     )
     channels = build_channels(settings, db, tickets)
     if engine is None and settings.engine.kind == "basic":
@@ -304,6 +306,7 @@ async def open_runtime(
         link_allow_list=settings.brand.link_allow_list,
         max_in_flight=settings.pipeline.max_in_flight,
         max_waiting=settings.pipeline.max_waiting,
+        throttle=InboundThrottle.from_settings(settings.abuse, limits, settings.engine.default_language),
     )
     wiring["queued"] = dispatcher.wake
     wiring["changed"] = pipeline.forget

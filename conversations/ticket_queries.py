@@ -187,6 +187,26 @@ async def latest_ticket_of(session: AsyncSession, *, contact_id: int) -> Ticket 
     )
 
 
+async def tickets_opened_since(session: AsyncSession, contact_id: int, since: datetime) -> int:
+    """How many tickets the contact opened at or after ``since``."""
+    count = await session.scalar(
+        select(func.count(Ticket.id)).where(Ticket.contact_id == contact_id, Ticket.created_at >= since)
+    )
+    return int(count or 0)
+
+
+async def latest_ticket_in(
+    session: AsyncSession, contact_id: int, statuses: Collection[str]
+) -> Ticket | None:
+    """A contact's most recently opened ticket among those with one of ``statuses``."""
+    return await session.scalar(
+        select(Ticket)
+        .where(Ticket.contact_id == contact_id, Ticket.status.in_(statuses))
+        .order_by(Ticket.number.desc())
+        .limit(1)
+    )
+
+
 async def events_of(session: AsyncSession, ticket_id: int) -> Sequence[TicketEvent]:
     """A ticket's audit trail, oldest first."""
     return (

@@ -68,6 +68,9 @@ class TurnWrite:
         redactions: Kinds of secrets removed from the message: an active ticket records
             that they were (never what they were).
         survey: The customer's answer to a survey, stored with its first-answer-wins guards.
+        throttled: The sender is over their flood limit: the message (and a notice, if any)
+            is stored, but the conversation's state, its place in the inbox (last message
+            time) and its ticket are left as they are.
 
     """
 
@@ -84,6 +87,7 @@ class TurnWrite:
     jobs: tuple[NewJob, ...] = ()
     redactions: tuple[str, ...] = ()
     survey: SurveyAnswer | None = None
+    throttled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +224,8 @@ def write_turns(session: Connection, all_turns: Sequence[TurnWrite]) -> list[Tur
                 for reply_id, row in zip(reply_ids, reply_rows, strict=True)
             ],
         )
-    if fresh:
+    answered = [(t, message_id) for t, message_id in fresh if not t.throttled]
+    if answered:
         session.execute(
             update(table_of(Conversation))
             .where(table_of(Conversation).c.id == bindparam("cid"))
@@ -240,11 +245,11 @@ def write_turns(session: Connection, all_turns: Sequence[TurnWrite]) -> list[Tur
                     "slots": dict(t.state.get("slots") or {}),
                     "now": t.now,
                 }
-                for t, _ in fresh
+                for t, _ in answered
             ],
         )
-    _add_to_tickets(session, fresh)
-    for t, _ in fresh:
+    _add_to_tickets(session, answered)
+    for t, _ in answered:
         if t.survey is not None:
             apply_answer(session, t.conversation_id, t.survey, t.now)
     job_rows = [

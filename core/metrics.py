@@ -28,6 +28,12 @@ DUPLICATES_IN = Counter(
     ["channel"],
     registry=REGISTRY,
 )
+THROTTLED_IN = Counter(
+    "helpline_throttled_in",
+    "Inbound messages stored but not answered: their sender was over the flood limit",
+    ["channel"],
+    registry=REGISTRY,
+)
 REFUSED_BUSY = Counter(
     "helpline_refused_busy",
     "Inbound messages refused (send again) because too many were waiting to be stored",

@@ -30,8 +30,9 @@ from conversations.errors import StoreBusy
 from conversations.jobs import NewJob
 from conversations.repository import ConversationRecord
 from conversations.turns import ReplyWrite, TurnWrite, TurnWriter
-from conversations.values import InboundMessage, Sender
+from conversations.values import InboundMessage, Sender, Surface
 from core import metrics
+from core.abuse import InboundThrottle, Throttled, mark_throttled, notice, notice_language
 from core.channels import TurnReply, TurnResult
 from core.conversation_cache import LruCache
 from core.engine.base import Decision, Engine, Turn
@@ -97,6 +98,8 @@ class Pipeline:
             text repeated back, say) is made unclickable. ``None`` leaves replies as they are.
         max_in_flight: Turns decided and written at once.
         max_waiting: Messages that may wait for one of those slots; more are refused.
+        throttle: Per-sender flood limit: a message over it is stored but not answered.
+            ``None``: no limit.
 
     """
 
@@ -114,6 +117,7 @@ class Pipeline:
         link_allow_list: Sequence[str] | None = None,
         max_in_flight: int = 256,
         max_waiting: int = 1000,
+        throttle: InboundThrottle | None = None,
     ) -> None:
         self._db = db
         self._engine = engine
@@ -129,6 +133,7 @@ class Pipeline:
         # asyncio.Semaphore wakes its waiters in order: the longest-waiting message goes first.
         self._slots = asyncio.Semaphore(max_in_flight)
         self._max_waiting = max_waiting
+        self._throttle = throttle
         self.waiting = 0
         self.in_flight = 0
 
@@ -205,6 +210,9 @@ class Pipeline:
         if message.edit_of_external_id is not None:
             async with self._db.reader() as session:
                 edit_of_id = await repo.inbound_id(session, message.channel, message.edit_of_external_id)
+        throttled = await self._throttle.check(message) if self._throttle is not None else None
+        if throttled is not None:
+            return await self._store_throttled(message, key, text, now, edit_of_id, throttled)
         for attempt in range(MAX_DECISIONS):
             if attempt > 1:
                 # Busy conversation in several processes at once: let the other turn commit.
@@ -272,6 +280,55 @@ class Pipeline:
             TurnReply(r.id, r.text, tuple((b.label, b.action) for b in r.buttons)) for r in written.replies
         )
         return TurnResult(written.message_id, conversation.id, False, replies, jobs=bool(written_jobs))
+
+    async def _store_throttled(
+        self,
+        message: InboundMessage,
+        key: tuple[str, str],
+        text: str,
+        now: datetime,
+        edit_of_id: int | None,
+        throttled: Throttled,
+    ) -> TurnResult:
+        """Store a message over its sender's flood limit, unanswered but for one notice per window."""
+        assert self._throttle is not None
+        metrics.THROTTLED_IN.labels(message.channel).inc()
+        conversation = self._conversations.get(key)
+        if conversation is None:
+            # Kept: a flood must not cost a load per message. Its state does not change here.
+            conversation = await self._load(message, now)
+            self._conversations.put(key, conversation)
+        replies: tuple[ReplyWrite, ...] = ()
+        # A public notice (an X reply, a group chat) would only add to the noise.
+        if throttled.notify and message.surface is Surface.PRIVATE:
+            language = notice_language(conversation.language, text, self._throttle.default_language)
+            replies = (ReplyWrite(notice(language, throttled.retry_after)),)
+        written = await self._writer.write(
+            TurnWrite(
+                conversation_id=conversation.id,
+                message=dataclasses.replace(message, raw=mark_throttled(message.raw, throttled.retry_after)),
+                text=text,
+                replies=replies,
+                state={},
+                now=now,
+                edit_of_id=edit_of_id,
+                delivered=message.channel in self._answering,
+                throttled=True,
+            )
+        )
+        if written.message_id is None:
+            return await self._duplicate(message, conversation.id)
+        if throttled.notify:  # once per window, not once per message of a flood
+            log.warning(
+                "%s sender %s is over the flood limit: its messages are stored unanswered (next answer in %.0fs)",
+                message.channel,
+                message.sender.external_id,
+                throttled.retry_after,
+            )
+        stored = tuple(
+            TurnReply(r.id, r.text, tuple((b.label, b.action) for b in r.buttons)) for r in written.replies
+        )
+        return TurnResult(written.message_id, conversation.id, False, stored)
 
     async def _load(self, message: InboundMessage, now: datetime) -> ConversationRecord:
         async with self._db.transaction() as session:

@@ -21,13 +21,14 @@ class Limit:
     """A platform limit.
 
     Attributes:
-        scope: ``"channel"`` (all sends of the channel) or ``"thread"`` (per conversation).
+        scope: ``"channel"`` (all sends of the channel), ``"thread"`` (per conversation) or
+            ``"sender"`` (per customer identity: the inbound flood limit of :mod:`core.abuse`).
         per_second: Sustained rate.
         burst: Sends allowed at once before the rate applies.
 
     """
 
-    scope: Literal["channel", "thread"]
+    scope: Literal["channel", "thread", "sender"]
     per_second: float
     burst: int = 1
 

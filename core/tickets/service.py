@@ -32,6 +32,7 @@ from core.tickets.config import TicketSettings
 from core.tickets.deadlines import Deadlines
 from core.tickets.errors import ConversationNotFound, InvalidTicketInput
 from core.tickets.lifecycle import Lifecycle
+from core.tickets.limits import limit_reached, redirect_request
 from core.tickets.lookup import Lookup, check_priority
 from core.tickets.priority import PriorityDecision, decide_priority
 from core.tickets.reading import view_of
@@ -54,6 +55,8 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
             changed a conversation's status, agent or ticket (``Pipeline.forget``).
         clock: The current time (tests move it).
         follow_ups: Queues follow-up jobs when a status changes (surveys, reminders).
+        max_tickets_per_day: Tickets one contact may open in 24 hours; beyond, a request
+            joins their latest active ticket (see :mod:`core.tickets.limits`). ``None``: no limit.
 
     """
 
@@ -66,10 +69,12 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         on_conversation_changed: Callable[[str, str], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
         follow_ups: StatusListener | None = None,
+        max_tickets_per_day: int | None = None,
     ) -> None:
         super().__init__(db, settings, on_conversation_changed, clock)
         self._on_queued = on_queued
         self._follow_ups = follow_ups
+        self._max_tickets_per_day = max_tickets_per_day
 
     async def open(
         self,
@@ -120,7 +125,7 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         """Run an ``open_ticket`` job a turn queued: open the ticket and acknowledge it.
 
         If the conversation already has an active ticket, the request is added to it
-        instead. The ticket, the acknowledgement and the job's completion are one
+        instead; so it is when the contact has reached the daily ticket limit. The ticket, the acknowledgement and the job's completion are one
         transaction, so a job run twice (a crash, a second worker) opens one ticket.
         """
         payload = job.payload
@@ -141,6 +146,7 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
             current = (
                 await q.ticket_by_id(session, conversation.ticket_id) if conversation.ticket_id else None
             )
+            ticket: Ticket | None
             if current is not None and current.status in st.ACTIVE:
                 current.details = {
                     **current.details,
@@ -151,6 +157,20 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
                     session, current.id, "customer_request", "bot", {"reason": payload.get("reason")}, now
                 )
                 ticket, text = current, acknowledgement(self._label(current), None, language, added=True)
+            elif self._max_tickets_per_day and await limit_reached(
+                session, conversation.contact_id, now, self._max_tickets_per_day
+            ):
+                redirected = await redirect_request(
+                    session,
+                    conversation,
+                    details,
+                    payload.get("reason"),
+                    language,
+                    now,
+                    self._label,
+                    self._max_tickets_per_day,
+                )
+                ticket, text = redirected.ticket, redirected.text
             else:
                 ticket = await self._open_in(
                     session,
@@ -178,7 +198,7 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
             conversation.last_message_at = now
             await complete_job(session, job.id, now)
             changed = (conversation.channel, conversation.thread_key)
-            label = self._label(ticket)
+            label = self._label(ticket) if ticket is not None else "none (daily limit)"
         log.info("ticket %s for conversation %s (%s)", label, conversation_id, payload.get("reason"))
         self._changed([changed])
         if self._on_queued is not None:

@@ -16,9 +16,10 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,13 +29,29 @@ from sqlalchemy import select
 from adapters.console.passwords import Passwords
 from adapters.tickets_cli import show_command
 from conversations import agent_accounts
+from conversations.database import Database
 from conversations.tables import Base, Conversation, Ticket, TicketEvent
+from core.engine.base import Engine
 from tests.forms.conftest import TRON_TXID
 from tests.safety.material import entropy, master_xprv, phrase, private_key, wif
 from tests.web import conftest as web
 from tests.web.conftest import LiveServer
 
-live = web.live  # the live server of the web chat tests, on each database
+
+@pytest.fixture
+async def live(
+    database_url: str, db: Database, faq_engine: Engine, data_dir: Path
+) -> AsyncIterator[LiveServer]:
+    """The live server of the web chat tests, on each database.
+
+    The customer pastes a dozen secrets within seconds, faster than the per-sender flood limit
+    answers (it is tested in ``tests/security/test_abuse.py``): every message must be answered here.
+    """
+    async with web.serving(
+        database_url, faq_engine, data_dir, HELPLINE_ABUSE__MAX_MESSAGES_PER_MINUTE="0"
+    ) as server:
+        yield server
+
 
 EN_12 = phrase("end to end en 12", 12)
 EN_24 = phrase("end to end en 24", 24)
