@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
@@ -40,7 +40,7 @@ class SmtpServer:
     port: int
     security: str  # "none", "starttls" or "ssl"
     username: str
-    password: str
+    password: str = field(repr=False)
     timeout: float
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import orjson
 
@@ -24,6 +27,61 @@ def conversation_context(conversation_id: int | None) -> Iterator[None]:
         yield
     finally:
         current_conversation.reset(token)
+
+
+# Shorter values are not masked: blanking every "1" or "test" in every line would ruin the logs,
+# and a credential that short is no secret anyway.
+MIN_SECRET_CHARS = 6
+MASK = "***"
+
+
+class SecretMask:
+    """Replaces known secret values (tokens, passwords) in text with ``***``.
+
+    Libraries log what they send: python-telegram-bot's base URL and httpx's request lines
+    carry the bot token, tweepy's debug lines the OAuth header. Masking the finished line at
+    the handler catches every such path, including exception text. Each secret is matched as
+    written, URL-encoded and JSON-escaped (the forms it takes in URLs and JSON log lines).
+    """
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self._lock = threading.Lock()
+
+    def add(self, values: Iterable[str]) -> None:
+        """Mask ``values`` from now on (empty and short ones are ignored)."""
+        wanted = {v for v in values if len(v) >= MIN_SECRET_CHARS}
+        with self._lock:
+            if wanted <= self._values:
+                return
+            self._values |= wanted
+            forms = {
+                form
+                for value in self._values
+                for form in (
+                    value,
+                    quote(value, safe=""),
+                    quote_plus(value),
+                    orjson.dumps(value).decode()[1:-1],
+                )
+            }
+            # Longest first, so a secret that contains another is masked whole.
+            self._pattern = re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)))
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every known secret replaced by ``***``."""
+        pattern = self._pattern
+        return text if pattern is None else pattern.sub(MASK, text)
+
+
+# One per process: the settings loader registers every credential it reads (core.settings).
+secret_mask = SecretMask()
+
+
+def hide_secrets(values: Iterable[str]) -> None:
+    """Never let ``values`` reach a log line written through :func:`configure_logging`'s handler."""
+    secret_mask.add(values)
 
 
 class ConversationFilter(logging.Filter):
@@ -77,6 +135,10 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     @stream.setter
     def stream(self, value: Any) -> None:
         pass  # always the current sys.stderr
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The formatted line (message, extras and traceback) with known secrets masked."""
+        return secret_mask(super().format(record))
 
 
 def configure_logging(level: str = "INFO", json_format: bool = False) -> None:

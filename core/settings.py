@@ -9,16 +9,23 @@ A bad value fails at start with a message naming the setting and its variable.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from core.logs import hide_secrets
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS_FILE = ROOT / "config" / "settings.yaml"
 PREFIX = "HELPLINE_"
+# Keys whose values are credentials, in any section (a channel's token, an app's key...).
+SECRET_KEY = re.compile(r"(?:^|_)(?:token|secret|password|passphrase|key)$")
+HIDDEN = "**********"
 
 
 class SettingsError(Exception):
@@ -29,6 +36,10 @@ class Section(BaseModel):
     """Base of every settings section: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, redacted(name, value)
 
 
 class DatabaseSettings(Section):
@@ -106,6 +117,18 @@ class RateLimitSettings(Section):
     redis_url: str = ""
 
 
+class AbuseSettings(Section):
+    """Per-customer limits against floods: inbound messages and new tickets (0 or null: off)."""
+
+    # A sender's messages beyond the rate (after a burst) are stored but not answered.
+    max_messages_per_minute: float | None = Field(20, ge=0)
+    message_burst: int = Field(10, ge=1)
+    # At most one "you are sending too fast" notice per sender in this many seconds.
+    throttle_notice_seconds: float = Field(60, gt=0)
+    # Tickets one contact may open in 24 hours; beyond, requests join their latest open ticket.
+    max_tickets_per_day: int | None = Field(5, ge=0)
+
+
 class LoggingSettings(Section):
     """Log level and format."""
 
@@ -133,9 +156,15 @@ class Settings(BaseModel):
     pipeline: PipelineSettings = PipelineSettings()
     dispatcher: DispatcherSettings = DispatcherSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    abuse: AbuseSettings = AbuseSettings()
     logging: LoggingSettings = LoggingSettings()
     faults: FaultSettings = FaultSettings()
     data_dir: str = "var"
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # The raw channel sections hold tokens and passwords: repr() and str() hide them.
+        for name, value in super().__repr_args__():
+            yield name, redacted(name, value)
 
     def section(self, name: str) -> Mapping[str, Any]:
         """The raw mapping of a channel's section (empty when not configured)."""
@@ -157,10 +186,51 @@ def load_settings(
     for key, value in sorted((environ if environ is not None else os.environ).items()):
         if key.startswith(PREFIX) and len(key) > len(PREFIX):
             _assign(data, key[len(PREFIX) :].lower().split("__"), _parse_env_value(value))
+    # Before validation, so even the credentials of a configuration that fails never reach a log.
+    hide_secrets(secret_values(data))
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
         raise SettingsError(_explain(exc)) from None
+
+
+def secret_values(data: Mapping[str, Any]) -> set[str]:
+    """Every credential in a settings tree: values of secret keys and passwords inside URLs."""
+    found: set[str] = set()
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            found |= secret_values(value)
+        elif isinstance(value, str | int) and not isinstance(value, bool):
+            text = str(value)
+            if SECRET_KEY.search(str(key)) and text:
+                found.add(text)
+            password = _url_password(text)
+            if password:
+                found |= {password, unquote(password)}
+    return found
+
+
+def redacted(name: str | None, value: Any) -> Any:
+    """``value`` as shown by repr(): secret keys hidden, URL passwords hidden, mappings walked."""
+    if isinstance(value, Mapping):
+        return {k: redacted(str(k), v) for k, v in value.items()}
+    if name is not None and SECRET_KEY.search(name) and value:
+        return HIDDEN
+    if isinstance(value, str) and (password := _url_password(value)):
+        return value.replace(f":{password}@", f":{HIDDEN}@", 1)
+    return value
+
+
+def _url_password(value: str) -> str | None:
+    """The password of a ``scheme://user:password@host`` URL, as written (still URL-encoded)."""
+    if "://" not in value or "@" not in value:
+        return None
+    try:
+        userinfo = urlsplit(value).netloc.rpartition("@")[0]
+    except ValueError:  # not a URL after all ("[" without its "]")
+        return None
+    _user, colon, password = userinfo.partition(":")
+    return password if colon and password else None
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
