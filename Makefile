@@ -9,7 +9,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages the test suite drives for real: a browser for the UI tests, an IMAP server for e-mail.
 APT_PACKAGES := chromium dovecot-imapd
 
-.PHONY: run test install install-test system-deps services lint typecheck unit bench clean
+.PHONY: run test install install-test system-deps services lint typecheck audit unit bench clean
 
 run: install  ## Install, upgrade the SQLite database and start Helpline on http://127.0.0.1:8080
 	$(BIN)/helpline db upgrade
@@ -17,11 +17,11 @@ run: install  ## Install, upgrade the SQLite database and start Helpline on http
 	@echo "Agent console: http://127.0.0.1:8080/console   first sign-in: $(BIN)/helpline agents add you@example.com --role admin"
 	$(BIN)/helpline run
 
-test: install-test system-deps services lint typecheck unit  ## Install everything the tests need and run the whole suite
+test: install-test system-deps services lint typecheck audit unit  ## Install everything the tests need and run the whole suite
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools  # the venv's own setuptools is old and has advisories
 
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e .
@@ -47,10 +47,13 @@ services:  ## make sure the local PostgreSQL the storage tests use is up
 	  $(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && sleep 2; }
 
 lint:
-	$(BIN)/ruff check adapters core conversations tests bench
+	$(BIN)/ruff check adapters core conversations tests bench tools
 
 typecheck:
 	$(BIN)/mypy
+
+audit:  ## Installed distributions against PyPI's advisories (pip-audit cannot reach its services here; see README)
+	$(BIN)/python tools/dependency_audit.py
 
 unit:
 	$(BIN)/pytest -q
