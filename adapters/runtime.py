@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from adapters.console.app import build_console, log_sign_in_hint
+from adapters.console.app import build_console, console_secret, log_sign_in_hint
 from adapters.discord_channel import DiscordChannel
 from adapters.email_channel import EmailChannel
 from adapters.http_app import build_app
@@ -233,7 +233,13 @@ def build_channels(settings: Settings, db: Database, tickets: TicketService) -> 
     """Every channel that is enabled and has its credentials; one log line for each skipped."""
     channels: dict[str, Channel] = {}
     if settings.webchat.enabled:
-        channels["webchat"] = WebchatChannel(db, settings.webchat, settings.http.max_body_bytes)
+        channels["webchat"] = WebchatChannel(
+            db,
+            settings.webchat,
+            settings.http.max_body_bytes,
+            secret=console_secret(settings),
+            secure_cookies=settings.http.public_url.lower().startswith("https://"),
+        )
     else:
         log.info("webchat: disabled (HELPLINE_WEBCHAT__ENABLED=false)")
     for name, factory in CHANNEL_FACTORIES.items():

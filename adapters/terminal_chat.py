@@ -1,8 +1,9 @@
 """``helpline chat``: the web chat conversation, in a terminal.
 
 It runs the same pipeline on the same database as the server, on the ``webchat`` channel,
-so a session started here can be continued at ``/chat?session=ID`` and agents see it in
-the same inbox. Buttons are numbered: type the number to press one.
+so agents see its conversations in the same inbox. The ``/chat`` page never joins a
+session named in its URL: a conversation started here stays in the terminal. Buttons are
+numbered: type the number to press one.
 """
 
 from __future__ import annotations

@@ -5,12 +5,16 @@ for a button press) and answers with this turn's replies; repeating a ``message_
 returns the same replies and stores nothing new. ``GET /api/chat/messages?session_id=S``
 lists every bot and agent message of the session; ``after=ID`` and ``wait=SECONDS`` make
 it a long poll that returns as soon as a later message (an agent's reply, a survey) is sent.
+
+A session the page bound to its browser (see :mod:`adapters.webchat_sessions`) answers
+``403 session_forbidden`` to any request without that browser's cookie.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +33,9 @@ from adapters.http_helpers import (
     read_limited,
     unavailable,
 )
+from adapters.webchat_sessions import Access, SessionBindings
 from conversations import repository as repo
+from conversations.channel_state import ChannelStateStore, ThreadDirectory
 from conversations.database import Database
 from conversations.errors import StoreUnavailable
 from conversations.notifications import Notifications
@@ -77,17 +83,41 @@ class SessionHub:
 
 
 class WebchatChannel(Channel):
-    """The web chat channel: receives over HTTP; "sending" makes a reply visible to the page."""
+    """The web chat channel: receives over HTTP; "sending" makes a reply visible to the page.
+
+    Args:
+        db: The store.
+        settings: The ``webchat`` settings.
+        max_body_bytes: Larger request bodies are refused.
+        secret: Signs the browser sessions' cookies; every process must share it (the runtime
+            passes the console's secret). Unset, a random one that only this process knows.
+        secure_cookies: Send those cookies over HTTPS only.
+
+    """
 
     name = NAME
     answers_in_response = True
 
-    def __init__(self, db: Database, settings: WebchatSettings, max_body_bytes: int = 65536) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: WebchatSettings,
+        max_body_bytes: int = 65536,
+        *,
+        secret: str | None = None,
+        secure_cookies: bool = False,
+    ) -> None:
         self._db = db
         self._settings = settings
         self._max_body = max_body_bytes
         self._inbox: Inbox | None = None
         self.hub = SessionHub()
+        self._bindings = SessionBindings(
+            ChannelStateStore(db, NAME),
+            ThreadDirectory(db, NAME),
+            secret or secrets.token_urlsafe(32),
+            secure=secure_cookies,
+        )
         # The long poll may wait in another process than the one delivering (PostgreSQL).
         self.notifications = Notifications(db, "helpline_webchat")
 
@@ -127,6 +157,12 @@ class WebchatChannel(Channel):
         post = parse_message(body, ChatPost, self._settings.max_text_chars)
         if isinstance(post, Response):
             return post
+        try:
+            admission = await self._bindings.admit(request, post.session_id)
+        except StoreUnavailable:
+            return unavailable("we could not store your message; please send it again")
+        if admission.access is Access.REFUSED:
+            return _forbidden()
         message = InboundMessage(
             channel=NAME,
             thread_key=post.session_id,
@@ -145,7 +181,10 @@ class WebchatChannel(Channel):
             {"id": r.id, "text": r.text, "buttons": [{"label": lb, "action": ac} for lb, ac in r.buttons]}
             for r in result.replies
         ]
-        return json_response(200, {"replies": replies, "duplicate": result.duplicate})
+        response = json_response(200, {"replies": replies, "duplicate": result.duplicate})
+        if admission.cookie is not None:
+            self._bindings.set_cookie(response, admission.cookie)
+        return response
 
     async def _list(self, request: Request) -> Response:
         session_id = request.query_params.get("session_id", "")
@@ -156,9 +195,15 @@ class WebchatChannel(Channel):
             wait = min(float(request.query_params.get("wait", "0")), self._settings.max_wait_seconds)
         except ValueError:
             return error(422, "invalid_request", "after must be an integer and wait a number of seconds")
+        access = await self._bindings.check(request, session_id)
+        if access is Access.REFUSED:
+            return _forbidden()
         messages = await self._outbound(session_id, after)
         if not messages and wait > 0:
             await self.hub.wait(session_id, wait)
+            # Bound while this poll waited (by the page's first message): its next poll has the cookie.
+            if access is Access.OPEN and await self._bindings.check(request, session_id) is Access.REFUSED:
+                return json_response(200, {"messages": []})
             messages = await self._outbound(session_id, after)
         return json_response(200, {"messages": messages})
 
@@ -174,3 +219,11 @@ class WebchatChannel(Channel):
             }
             for m in stored
         ]
+
+
+def _forbidden() -> Response:
+    return error(
+        403,
+        "session_forbidden",
+        "this chat session belongs to another browser; start a new session",
+    )

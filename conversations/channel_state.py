@@ -57,6 +57,24 @@ class ChannelStateStore:
                     insert.values(channel=self._channel, key=key, value=value, updated_at=now)
                 )
 
+    async def put_if_absent(self, key: str, value: str) -> str:
+        """Store ``value`` under ``key`` unless a value is there already; return the value kept.
+
+        Of concurrent callers (in any process) exactly one wins; every one of them gets the
+        winner's value back, so each can tell whether it was first.
+        """
+        insert = insert_ignoring_conflicts("sqlite" if self._db.is_sqlite else "postgresql", ChannelState)
+        async with self._db.transaction() as session:
+            await session.execute(
+                insert.values(channel=self._channel, key=key, value=value, updated_at=datetime.now(UTC))
+            )
+            kept = await session.scalar(
+                select(ChannelState.value).where(
+                    ChannelState.channel == self._channel, ChannelState.key == key
+                )
+            )
+        return kept if kept is not None else value
+
 
 class ThreadDirectory:
     """Finds a channel's conversation threads by message id or ticket number.
@@ -70,6 +88,16 @@ class ThreadDirectory:
     def __init__(self, db: Database, channel: str) -> None:
         self._db = db
         self._channel = channel
+
+    async def has_thread(self, thread_key: str) -> bool:
+        """Whether this channel has a conversation with ``thread_key`` already."""
+        async with self._db.reader() as session:
+            found = await session.scalar(
+                select(Conversation.id)
+                .where(Conversation.channel == self._channel, Conversation.thread_key == thread_key)
+                .limit(1)
+            )
+        return found is not None
 
     async def thread_of_message(self, *external_ids: str) -> str | None:
         """The thread key of the first conversation holding any of these platform message ids.

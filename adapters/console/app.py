@@ -46,6 +46,19 @@ def console_settings(settings: Settings) -> ConsoleSettings:
         raise SettingsError(f"invalid console settings: {validation_message(exc)}") from None
 
 
+def console_secret(settings: Settings) -> str:
+    """The console's signing secret (configured, else kept in ``<data_dir>/console-secret``).
+
+    The web chat signs its browser sessions' cookies with it too (with its own salt).
+
+    Raises:
+        SettingsError: The ``console`` section is invalid.
+
+    """
+    config = console_settings(settings)
+    return load_secret(config.secret.get_secret_value() if config.secret else None, Path(settings.data_dir))
+
+
 def build_console(
     settings: Settings,
     db: Database,
@@ -72,7 +85,7 @@ def build_console(
 
     """
     config = console_settings(settings)
-    secret = load_secret(config.secret.get_secret_value() if config.secret else None, Path(settings.data_dir))
+    secret = console_secret(settings)
     console = Console(
         db=db,
         tickets=tickets,

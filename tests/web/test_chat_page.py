@@ -2,40 +2,26 @@
 
 from __future__ import annotations
 
-import shutil
+import re
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
 from conversations.tables import Conversation
 from conversations.values import Author
 from core.outbound import Outbound
+from tests.web.browser import chromium
 from tests.web.conftest import LiveServer
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    async with chromium() as browser:
         yield browser
-        await browser.close()
 
 
 @pytest.fixture
@@ -48,7 +34,9 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_chat_page_conversation_buttons_and_live_agent_reply(live: LiveServer, page: Page) -> None:
-    await page.goto(f"{live.url}/chat?session=browser-1")
+    await page.goto(f"{live.url}/chat")
+    session_id = await page.evaluate("localStorage.getItem('helpline-session')")
+    assert re.fullmatch(r"web-[0-9a-f]{32}", session_id)  # 128 random bits
     await page.get_by_label("Message").fill("hello")
     await page.keyboard.press("Enter")
     bot = page.locator(".msg.out")
@@ -63,7 +51,7 @@ async def test_chat_page_conversation_buttons_and_live_agent_reply(live: LiveSer
     # An agent answers later: the page shows it without a reload.
     async with live.runtime.db.reader() as session:
         conversation_id = await session.scalar(
-            select(Conversation.id).where(Conversation.thread_key == "browser-1")
+            select(Conversation.id).where(Conversation.thread_key == session_id)
         )
     assert conversation_id is not None
     await Outbound(live.runtime.db, live.runtime.dispatcher.wake).send(
