@@ -15,7 +15,7 @@ as an integrator would) and the database is checked afterwards: every message st
 once, every turn answered once. ``--prefill N`` stores N old messages first, to show the
 cost per message does not grow with the store.
 
-    .venv/bin/python bench/scale.py [--processes 1,2,4] [--conversations 2000]
+    .venv/bin/python bench/scale.py [--processes 1,2,4] [--conversations 10000]
         [--postgres URL] [--sqlite] [--kill] [--prefill 1000000] [--engine faq|basic]
 """
 
@@ -308,7 +308,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--processes", default="1,2,4")
-    parser.add_argument("--conversations", type=int, default=2000)
+    parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=64, help="conversations in flight at once")
     parser.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--sqlite", action="store_true", help="also one process on SQLite")
