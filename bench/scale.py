@@ -180,7 +180,7 @@ async def prefill(url: str, count: int) -> None:
         await conn.close()
 
 
-async def counts(url: str, run: str) -> tuple[int, int]:
+async def counts(url: str, run: str) -> tuple[int, int, int]:
     """This run's inbound messages and how many of them got an answer (stored in the database)."""
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:
@@ -195,7 +195,16 @@ async def counts(url: str, run: str) -> tuple[int, int]:
             " AND m.in_reply_to_id IS NOT NULL",
             f"{run}-%",
         )
-        return int(inbound), int(answered)
+        # A turn's replies share its timestamp: replies to one message made at two different
+        # times mean it was decided twice.
+        twice = await conn.fetchval(
+            "SELECT count(*) FROM (SELECT m.in_reply_to_id FROM messages m JOIN conversations c"
+            " ON c.id = m.conversation_id WHERE c.thread_key LIKE $1 AND m.direction = 'out'"
+            " AND m.in_reply_to_id IS NOT NULL GROUP BY m.in_reply_to_id"
+            " HAVING count(DISTINCT m.created_at) > 1) twice",
+            f"{run}-%",
+        )
+        return int(inbound), int(answered), int(twice)
     finally:
         await conn.close()
 
@@ -289,10 +298,11 @@ def measure(args: argparse.Namespace, name: str, url: str, processes: int, port:
             )
             if not url.startswith("sqlite"):
                 time.sleep(2)
-                inbound, answered = asyncio.run(counts(url, run))
+                inbound, answered, twice = asyncio.run(counts(url, run))
                 print(
                     f"{'':<22} check: {results.turns} turns acknowledged, {inbound} stored "
-                    f"(each once: the store refuses a second copy), {answered} answered",
+                    f"(each once: the store refuses a second copy), {answered} answered, "
+                    f"{twice} answered twice",
                     flush=True,
                 )
         finally:
