@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from conversations.database import UNAVAILABLE, safe_database_url
 from conversations.errors import StoreError
 from core.logs import configure_logging
 from core.settings import ROOT, Settings, SettingsError, load_settings
@@ -47,6 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except StoreError as exc:
         print(f"helpline: {exc}", file=sys.stderr)
+        return 1
+    except UNAVAILABLE as exc:  # raised before the store could translate it (start-up, migrations)
+        print(
+            f"helpline: cannot reach the database at {safe_database_url(settings.database.url)} "
+            f"({type(exc).__name__}: {exc}). Start it, or point HELPLINE_DATABASE__URL at a running one.",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130

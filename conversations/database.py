@@ -135,7 +135,7 @@ class Database:
     @property
     def safe_url(self) -> str:
         """The URL with any password hidden, for messages and logs."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        return safe_database_url(self.url)
 
     async def checkpoint(self) -> None:
         """Copy SQLite's write-ahead log into the database file, beside the writer (no-op on PostgreSQL).
@@ -158,6 +158,11 @@ class Database:
         if self._sync_engine is not None and self._writer_thread is not None:
             await asyncio.get_running_loop().run_in_executor(self._writer_thread, self._sync_engine.dispose)
             self._writer_thread.shutdown(wait=True)
+
+
+def safe_database_url(url: str) -> str:
+    """``url`` with any password hidden, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _json_dumps(value: Any) -> str:

@@ -609,9 +609,13 @@ def test_the_helpline_command_prints_no_secret(postgres_url: str, tmp_path: Path
         assert_clean(f"{what} stdout", done.stdout)
         assert_clean(f"{what} stderr", done.stderr)
     assert bad.returncode == 2 and "webhook_secret" in bad.stderr, bad.stderr[-2000:]
-    # (No friendly message yet: the connection error's traceback, which carries no credential.)
-    assert unreachable.returncode != 0, unreachable.stderr[-2000:]
-    assert "Connection refused" in unreachable.stderr
+    # One line saying what to do, with the password hidden; no traceback.
+    assert unreachable.returncode == 1, unreachable.stderr[-2000:]
+    assert (
+        "cannot reach the database at postgresql+asyncpg://helpline:***@127.0.0.1:1/helpline"
+        in unreachable.stderr
+    )
+    assert "HELPLINE_DATABASE__URL" in unreachable.stderr and "Traceback" not in unreachable.stderr
     assert current.returncode == 0, current.stderr[-2000:]
     assert "postgres:***@127.0.0.1" in current.stdout
 
