@@ -35,7 +35,7 @@ from adapters.http_helpers import (
 )
 from adapters.webchat_sessions import Access, SessionBindings
 from conversations import repository as repo
-from conversations.channel_state import ChannelStateStore, ThreadDirectory
+from conversations.channel_state import ChannelStateStore
 from conversations.database import Database
 from conversations.errors import StoreUnavailable
 from conversations.notifications import Notifications
@@ -114,7 +114,6 @@ class WebchatChannel(Channel):
         self.hub = SessionHub()
         self._bindings = SessionBindings(
             ChannelStateStore(db, NAME),
-            ThreadDirectory(db, NAME),
             secret or secrets.token_urlsafe(32),
             secure=secure_cookies,
         )

@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
-from conversations.channel_state import ChannelStateStore, ThreadDirectory
+from conversations.channel_state import ChannelStateStore
 
 BIND_HEADER = "x-helpline-bind"
 COOKIE = "helpline_chat"
@@ -61,8 +61,8 @@ class SessionBindings:
     """Binds browser sessions to cookies and checks requests against the bindings.
 
     Args:
-        state: The web chat's durable key-value store (one row per bound session).
-        threads: The web chat's conversations: only a session without one may be bound.
+        state: The web chat's durable key-value store (one row per bound session); it also
+            tells whether a session has a conversation (only a session without one may be bound).
         secret: Signs the cookies (the console's secret, shared by every process).
         secure: Send the cookie over HTTPS only (when the public URL is ``https``).
         lifetime: How long a cookie lasts after the session's last message.
@@ -72,14 +72,12 @@ class SessionBindings:
     def __init__(
         self,
         state: ChannelStateStore,
-        threads: ThreadDirectory,
         secret: str,
         *,
         secure: bool,
         lifetime: timedelta = LIFETIME,
     ) -> None:
         self._state = state
-        self._threads = threads
         self._serializer = URLSafeTimedSerializer(secret, salt=SALT)
         self._secure = secure
         self._lifetime = lifetime
@@ -94,13 +92,12 @@ class SessionBindings:
         if (known := self._known.get(key)) is not None:
             self._known.move_to_end(key)
             return known
-        stored = await self._state.get(key)
-        if stored is None:
-            if not await self._threads.has_thread(session_id):
-                return None
-            # A browser binds before its first message makes the conversation: read once more,
-            # so a binding made between the two reads is not missed.
-            stored = await self._state.get(key) or ""
+        # One snapshot: a browser binds before its first message makes the conversation, so a
+        # conversation seen without a binding will never have one.
+        stored, threaded = await self._state.get_with_thread(key, session_id)
+        if stored is None and not threaded:
+            return None
+        stored = stored or ""
         self._known[key] = stored
         if len(self._known) > KNOWN_SESSIONS:
             self._known.popitem(last=False)

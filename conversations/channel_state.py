@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, or_, select, update
 
 from conversations.database import Database
 from conversations.repository import insert_ignoring_conflicts
@@ -39,6 +39,22 @@ class ChannelStateStore:
                     ChannelState.channel == self._channel, ChannelState.key == key
                 )
             )
+
+    async def get_with_thread(self, key: str, thread_key: str) -> tuple[str | None, bool]:
+        """The value under ``key``, and whether the channel has a conversation ``thread_key``.
+
+        Both are read by one statement, so from one snapshot: a value written before the
+        conversation was created is always seen with it.
+        """
+        value = (
+            select(ChannelState.value)
+            .where(ChannelState.channel == self._channel, ChannelState.key == key)
+            .scalar_subquery()
+        )
+        thread = exists().where(Conversation.channel == self._channel, Conversation.thread_key == thread_key)
+        async with self._db.reader() as session:
+            row = (await session.execute(select(value, thread))).one()
+        return row[0], bool(row[1])
 
     async def put(self, key: str, value: str) -> None:
         """Store ``value`` under ``key``, replacing what was there."""

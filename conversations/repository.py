@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Insert, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.tables import Base, Contact, Conversation, Identity, Message, OutboxEntry, table_of
@@ -67,25 +68,44 @@ def insert_ignoring_conflicts(dialect: str, table: type[Base]) -> Insert:
     return sqlite.insert(table_of(table)).on_conflict_do_nothing()
 
 
+def open_conversation(connection: Connection, message: InboundMessage, now: datetime) -> ConversationRecord:
+    """The conversation of the message's thread, creating it (and the sender's contact) on first contact.
+
+    Synchronous Core statements, so the pipeline runs them in one hop: the SQLite writer
+    thread, or one ``run_sync`` on PostgreSQL.
+    """
+    return _conversation_for(connection, message, _contact_for(connection, message, now), now)
+
+
 async def contact_for(session: AsyncSession, message: InboundMessage, now: datetime) -> int:
     """Return the contact behind the sender's channel identity, creating both on first contact."""
+    return await session.run_sync(lambda sync: _contact_for(sync.connection(), message, now))
+
+
+async def conversation_for(
+    session: AsyncSession, message: InboundMessage, contact_id: int, now: datetime
+) -> ConversationRecord:
+    """Return the conversation of the message's thread, creating it on the first message."""
+    return await session.run_sync(lambda sync: _conversation_for(sync.connection(), message, contact_id, now))
+
+
+def _contact_for(connection: Connection, message: InboundMessage, now: datetime) -> int:
     sender = message.sender
-    found = await session.scalar(
-        select(Identity.contact_id).where(
-            Identity.channel == message.channel, Identity.external_id == sender.external_id
-        )
+    identity = select(Identity.contact_id).where(
+        Identity.channel == message.channel, Identity.external_id == sender.external_id
     )
+    found = connection.scalar(identity)
     if found is not None:
-        return found
-    contact_id = await session.scalar(
+        return int(found)
+    contact_id = connection.scalar(
         table_of(Contact)
         .insert()
         .values(display_name=sender.display_name, language=sender.language_hint, created_at=now)
-        .returning(Contact.id)
+        .returning(table_of(Contact).c.id)
     )
     assert contact_id is not None
-    claimed = await session.scalar(
-        insert_ignoring_conflicts(session.get_bind().dialect.name, Identity)
+    claimed = connection.scalar(
+        insert_ignoring_conflicts(connection.dialect.name, Identity)
         .values(
             contact_id=contact_id,
             channel=message.channel,
@@ -94,30 +114,25 @@ async def contact_for(session: AsyncSession, message: InboundMessage, now: datet
             display_name=sender.display_name,
             created_at=now,
         )
-        .returning(Identity.contact_id)
+        .returning(table_of(Identity).c.contact_id)
     )
     if claimed is not None:
         return int(claimed)
     # Another process created the identity first: use its contact, drop ours.
-    await session.execute(delete(Contact).where(Contact.id == contact_id))
-    existing = await session.scalar(
-        select(Identity.contact_id).where(
-            Identity.channel == message.channel, Identity.external_id == sender.external_id
-        )
-    )
+    connection.execute(delete(table_of(Contact)).where(table_of(Contact).c.id == contact_id))
+    existing = connection.scalar(identity)
     assert existing is not None
-    return existing
+    return int(existing)
 
 
-async def conversation_for(
-    session: AsyncSession, message: InboundMessage, contact_id: int, now: datetime
+def _conversation_for(
+    connection: Connection, message: InboundMessage, contact_id: int, now: datetime
 ) -> ConversationRecord:
-    """Return the conversation of the message's thread, creating it on the first message."""
-    row = await _load_conversation(session, message.channel, message.thread_key)
+    row = _load_conversation(connection, message.channel, message.thread_key)
     if row is not None:
         return _record(row, created=False)
-    inserted = await session.scalar(
-        insert_ignoring_conflicts(session.get_bind().dialect.name, Conversation)
+    inserted = connection.scalar(
+        insert_ignoring_conflicts(connection.dialect.name, Conversation)
         .values(
             channel=message.channel,
             thread_key=message.thread_key,
@@ -130,31 +145,31 @@ async def conversation_for(
             created_at=now,
             last_message_at=now,
         )
-        .returning(Conversation.id)
+        .returning(table_of(Conversation).c.id)
     )
-    row = await _load_conversation(session, message.channel, message.thread_key)
+    row = _load_conversation(connection, message.channel, message.thread_key)
     assert row is not None
     return _record(row, created=inserted is not None)
 
 
-async def _load_conversation(session: AsyncSession, channel: str, thread_key: str) -> Any:
-    result = await session.execute(
+def _load_conversation(connection: Connection, channel: str, thread_key: str) -> Any:
+    table = table_of(Conversation)
+    return connection.execute(
         select(
-            Conversation.id,
-            Conversation.channel,
-            Conversation.thread_key,
-            Conversation.surface,
-            Conversation.contact_id,
-            Conversation.language,
-            Conversation.status,
-            Conversation.bot_state,
-            Conversation.slots,
-            Conversation.ticket_id,
-            Conversation.assigned_agent_id,
-            Conversation.last_message_at,
-        ).where(Conversation.channel == channel, Conversation.thread_key == thread_key)
-    )
-    return result.first()
+            table.c.id,
+            table.c.channel,
+            table.c.thread_key,
+            table.c.surface,
+            table.c.contact_id,
+            table.c.language,
+            table.c.status,
+            table.c.bot_state,
+            table.c.slots,
+            table.c.ticket_id,
+            table.c.assigned_agent_id,
+            table.c.last_message_at,
+        ).where(table.c.channel == channel, table.c.thread_key == thread_key)
+    ).first()
 
 
 def _record(row: Any, *, created: bool) -> ConversationRecord:

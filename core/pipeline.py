@@ -331,9 +331,7 @@ class Pipeline:
         return TurnResult(written.message_id, conversation.id, False, stored)
 
     async def _load(self, message: InboundMessage, now: datetime) -> ConversationRecord:
-        async with self._db.transaction() as session:
-            contact_id = await repo.contact_for(session, message, now)
-            return await repo.conversation_for(session, message, contact_id, now)
+        return await self._db.run_write(lambda connection: repo.open_conversation(connection, message, now))
 
     async def _duplicate(self, message: InboundMessage, conversation_id: int) -> TurnResult:
         async with self._db.reader() as session:
