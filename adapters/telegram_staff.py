@@ -151,7 +151,21 @@ class StaffDesk:
         replied = message.reply_to_message
         if replied is None:
             return None, rest
-        return await self._state.get(f"staff:post:{replied.message_id}"), rest
+        number = await self._state.get(f"staff:post:{replied.message_id}")
+        if number is None and replied.from_user is not None and replied.from_user.is_bot:
+            # A reply that came before the post was recorded (or after its record was lost):
+            # the bot's own post and confirmations name their ticket.
+            number = self._label_in(replied.text or "")
+        return number, rest
+
+    def _label_in(self, text: str) -> str | None:
+        """The first ticket label (``HL-1001``, exactly as the bot writes it) in ``text``."""
+        for word in text.split():
+            word = word.strip("()[]·:;,.!?")
+            number = self._tickets.parse_ticket_number(word)
+            if number is not None and self._tickets.ticket_label(number) == word:
+                return word
+        return None
 
     async def _claim(self, message: Message) -> bool:
         key = f"staff:done:{message.message_id}"

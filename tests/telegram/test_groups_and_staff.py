@@ -101,7 +101,9 @@ async def test_agents_answer_a_ticket_from_the_staff_group(start_helpline: Start
         chat_id=STAFF_CHAT,
         message_id=500,
         sender=user(AGENT, name="Alice"),
-        reply_to=bot_message(post["message_id"], STAFF_CHAT),
+        # Telegram quotes the replied-to message whole; the agent may answer within milliseconds
+        # of the post, before Helpline has recorded which ticket it belongs to.
+        reply_to=bot_message(post["message_id"], STAFF_CHAT, text=post["text"]),
     )
     await api.push(reply, again(reply))
     await api.wait_for(lambda: len(api.sent(CUSTOMER)) > answered_before)
@@ -156,3 +158,39 @@ async def test_only_linked_agents_act_in_the_staff_group(start_helpline: Start) 
             select(Message.id).join(Conversation).where(Conversation.thread_key == str(STAFF_CHAT))
         )
     assert staff_chat_messages is None  # the staff group is never a customer conversation
+
+
+@SQLITE_ONLY
+async def test_a_reply_to_a_post_not_yet_recorded_finds_its_ticket_in_the_post(start_helpline: Start) -> None:
+    helpline = await start_helpline(**STAFF)
+    api = helpline.api
+    number = await customer_ticket(helpline)
+    await api.wait_for(lambda: bool(api.posted(STAFF_CHAT, f"New ticket {number}")))
+    answered_before = len(api.sent(CUSTOMER))
+    # Posts Helpline has no record of (ids it never used): one by the bot naming the ticket,
+    # one by the bot naming none, one by a person naming the ticket.
+    unknown_post = bot_message(9001, STAFF_CHAT, text=f"New ticket {number} · high · withdrawal_missing")
+    no_label = bot_message(9002, STAFF_CHAT, text="withdrawal of 50 USDT never arrived")
+    by_a_person = {
+        **bot_message(9003, STAFF_CHAT, text=f"{number} looks odd"),
+        "from": {"id": 77, "is_bot": False, "first_name": "Bob"},
+    }
+    for message_id, quoted in ((700, no_label), (701, by_a_person)):
+        await api.push(
+            text_update(
+                "ignored", chat_id=STAFF_CHAT, message_id=message_id, sender=user(AGENT), reply_to=quoted
+            )
+        )
+    await api.push(
+        text_update(
+            "Found it, on its way.",
+            chat_id=STAFF_CHAT,
+            message_id=702,
+            sender=user(AGENT),
+            reply_to=unknown_post,
+        )
+    )
+    await api.wait_for(lambda: len(api.sent(CUSTOMER)) > answered_before)
+    assert [m.params["text"] for m in api.sent(CUSTOMER)[answered_before:]] == ["Found it, on its way."]
+    detail = await helpline.runtime.tickets.get(number)
+    assert [e.text for e in detail.transcript if e.author == "agent"] == ["Found it, on its way."]
