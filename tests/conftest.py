@@ -17,6 +17,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from adapters.runtime import build_engine
@@ -32,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "var" / "test-data"
 POSTGRES_ADMIN = os.environ.get("HELPLINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+REDIS_URL = os.environ.get("HELPLINE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def _raw(url: str) -> str:
@@ -128,3 +131,19 @@ def data_dir() -> Path:
 def faq_engine(data_dir: Path) -> Engine:
     """The real knowledge-base engine, built once per test run."""
     return build_engine(load_settings({"HELPLINE_DATA_DIR": str(data_dir)}))
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    """The test Redis (shared rate limits); skipped where it is not running, failed under CI."""
+    client: Redis = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        reason = f"Redis at {REDIS_URL} is unreachable ({exc}); set HELPLINE_TEST_REDIS"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    finally:
+        await client.aclose()
+    return REDIS_URL

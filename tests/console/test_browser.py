@@ -7,13 +7,12 @@ social team approves an X draft. A screenshot of each flow is kept in
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
 from adapters.console.passwords import Passwords
@@ -22,20 +21,13 @@ from conversations.tables import Conversation, OutboxEntry
 from conversations.values import Surface
 from tests.console.conftest import FAST, PASSWORD, customer
 from tests.console.test_social_and_reports import held_draft
+from tests.web.browser import chromium
 from tests.web.conftest import LiveServer, live
 
 __all__ = ["live"]  # the live-server fixture of the web tests, reused here
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "var" / "test-artifacts" / "console"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-sync",
-]
 ATTACK = "<script>window.pwned = 1</script>my withdrawal never arrived"
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
@@ -43,12 +35,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["sqlite
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    async with chromium() as browser:
         yield browser
-        await browser.close()
 
 
 async def new_page(browser: Browser) -> Page:

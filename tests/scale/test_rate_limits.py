@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 
-import pytest
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from adapters.redis_limits import RedisLimits
 from core.ratelimit import Limit, LocalLimits, wait_for_slot
-
-REDIS_URL = os.environ.get("HELPLINE_TEST_REDIS", "redis://127.0.0.1:6379/0")
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-@pytest.fixture
-async def redis_url() -> str:
-    client: Redis = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (RedisError, OSError) as exc:
-        reason = f"Redis at {REDIS_URL} is unreachable ({exc}); set HELPLINE_TEST_REDIS"
-        if IN_CI:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    finally:
-        await client.aclose()
-    return REDIS_URL
 
 
 async def test_local_limits_allow_the_burst_then_space_sends() -> None:

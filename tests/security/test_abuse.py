@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-import os
 import time
 import uuid
 from collections import defaultdict
@@ -21,8 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from adapters.redis_limits import RedisLimits
@@ -40,8 +37,6 @@ from core.settings import load_settings
 from core.tickets import TicketService, load_ticket_settings
 from tests.web.conftest import LiveServer, serving
 
-REDIS_URL = os.environ.get("HELPLINE_TEST_REDIS", "redis://127.0.0.1:6379/0")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 PER_MINUTE = 20
 BURST = 10
 FLOOD = 200
@@ -241,21 +236,6 @@ async def test_a_public_flood_gets_no_public_notice(db: Database) -> None:
     assert all(not r.replies for r in results[1:])
 
 
-@pytest.fixture
-async def redis_url() -> str:
-    client: Redis = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (RedisError, OSError) as exc:
-        reason = f"Redis at {REDIS_URL} is unreachable ({exc}); set HELPLINE_TEST_REDIS"
-        if IN_CI:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    finally:
-        await client.aclose()
-    return REDIS_URL
-
-
 async def test_processes_sharing_redis_share_one_budget_per_sender(db: Database, redis_url: str) -> None:
     prefix = f"helpline-test:{uuid.uuid4().hex}:"
     engine = Counting(BasicEngine("Acme"))
@@ -377,16 +357,7 @@ async def test_tickets_over_the_daily_limit_join_the_latest_or_are_declined_poli
 # ----- one customer against another on the web chat --------------------------------------------------
 
 
-@pytest.fixture
-async def live_chat(
-    database_url: str, db: Database, faq_engine: Engine, data_dir: Path
-) -> AsyncIterator[LiveServer]:
-    async with serving(database_url, faq_engine, data_dir) as live:
-        yield live
-
-
-async def test_customer_b_can_neither_read_nor_claim_customer_a(live_chat: LiveServer) -> None:
-    live = live_chat
+async def test_customer_b_can_neither_read_nor_claim_customer_a(live: LiveServer) -> None:
     alice, bob = f"web-{uuid.uuid4().int}", f"web-{uuid.uuid4().int}"
     secret = "my withdrawal of 3.2 BTC to bc1qalicesecretaddress is missing"
     await chat(live.client, alice, "a1", text="my email is a@x.com and my uid is 123")

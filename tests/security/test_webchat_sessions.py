@@ -33,14 +33,6 @@ SECRET_TEXT = "my withdrawal of 3.2 BTC to bc1qvictimaddress is missing"
 
 
 @pytest.fixture
-async def live(
-    database_url: str, db: Database, faq_engine: Engine, data_dir: Path
-) -> AsyncIterator[LiveServer]:
-    async with serving(database_url, faq_engine, data_dir) as server:
-        yield server
-
-
-@pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     async with chromium() as browser:
         yield browser
