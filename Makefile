@@ -8,6 +8,10 @@ TEST_STAMP := $(VENV)/.installed-test
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages the test suite drives for real: a browser for the UI tests, an IMAP server for e-mail.
 APT_PACKAGES := chromium dovecot-imapd
+# PyTorch tunes the FAQ encoder (tests, engine.tune_encoder). Elsewhere, take the CPU build with
+# TORCH_INDEX="--index-url https://download.pytorch.org/whl/cpu".
+TORCH_VERSION ?= 2.13.0
+TORCH_INDEX ?=
 
 .PHONY: run test install install-test system-deps services lint typecheck audit unit bench clean
 
@@ -28,7 +32,9 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e ".[test]"
+	# The CPU build first: an unpinned torch from PyPI brings several GB of CUDA libraries.
+	$(BIN)/pip install --quiet "torch==$(TORCH_VERSION)" $(TORCH_INDEX)
+	$(BIN)/pip install --quiet -e ".[test,tune]"
 	touch $(STAMP) $@
 
 install: $(STAMP)

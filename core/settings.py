@@ -79,6 +79,8 @@ class EngineSettings(Section):
     default_language: Literal["en", "zh"] = "en"
     knowledge_base: str = "config/knowledge"
     embeddings: bool = True
+    tune_encoder: bool = False
+    tune_steps: int = Field(200, ge=1, le=100_000)
 
 
 class PipelineSettings(Section):

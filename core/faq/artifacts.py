@@ -170,6 +170,53 @@ def cross_validate(
     return _concat(parts) if parts else observe(LexicalIndex.build([[]]), [], labels[:0], None, None)
 
 
+def calibration_fold(labels: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """The examples a tuned model is calibrated on: the first of the :data:`FOLDS` folds."""
+    held: npt.NDArray[np.bool_] = _fold_ids(labels) == 0
+    return held
+
+
+def hold_out(
+    corpus: Corpus,
+    topics: int,
+    held: npt.NDArray[np.bool_],
+    embedder: Embedder,
+    progress: ProgressFn = _noop,
+) -> Observations:
+    """Score the ``held`` examples with a model that never saw them, not even while tuning.
+
+    Cross-validation over one embedding model is no test of a model tuned on every example:
+    the held-out examples would have shaped the vectors they are scored with. Here ``embedder``
+    was tuned without the ``held`` examples, and the index and prototypes are built without them.
+
+    Args:
+        corpus: The knowledge base's texts, with features.
+        topics: Number of topics.
+        held: Examples to score (the rest, with the titles, trains the prototypes).
+        embedder: An embedding model tuned without the ``held`` examples.
+        progress: Progress callback.
+
+    Returns:
+        Observations of at most :data:`MAX_CV_QUESTIONS` held-out examples.
+
+    """
+    labels = corpus.example_labels
+    queries = np.flatnonzero(held)
+    if queries.size > MAX_CV_QUESTIONS:
+        queries = np.sort(np.random.default_rng(_SEED).choice(queries, MAX_CV_QUESTIONS, replace=False))
+    train = np.flatnonzero(~held)
+    texts = [corpus.example_texts[i] for i in train] + list(corpus.title_texts)
+    vectors = embed_all(
+        embedder, [*texts, *(corpus.example_texts[i] for i in queries)], progress, "calibrating"
+    )
+    prototypes = train_prototypes(
+        vectors[: len(texts)], np.concatenate([labels[train], corpus.title_labels]), topics
+    )
+    index = LexicalIndex.build(corpus.documents(~held))
+    features = [corpus.example_features[i] for i in queries]
+    return observe(index, features, labels[queries], prototypes, vectors[len(texts) :])
+
+
 def _cache_key(kb: KnowledgeBase, model: str | None, negatives: Sequence[str]) -> str:
     import hashlib
 
@@ -199,6 +246,7 @@ def build_artifacts(
     cache_dir: Path | None = None,
     negatives: Sequence[str] = (),
     progress: ProgressFn | None = None,
+    holdout: Callable[[Corpus], tuple[Embedder, npt.NDArray[np.bool_]]] | None = None,
 ) -> Artifacts:
     """Build (or load from ``cache_dir``) the matcher's artifacts for ``kb``.
 
@@ -208,6 +256,9 @@ def build_artifacts(
         cache_dir: Where to cache; ``None`` disables caching.
         negatives: Out-of-scope questions for calibration (never answers).
         progress: Called as ``progress(stage, done, total)`` while building.
+        holdout: For an ``embedder`` tuned on the knowledge base: gives a model tuned without
+            some examples and those examples' mask; thresholds are calibrated on them
+            (:func:`hold_out`) instead of by cross-validation. Called only when building.
 
     Returns:
         The artifacts.
@@ -246,7 +297,11 @@ def build_artifacts(
             topics,
         )
         report("training", 1, 1)
-    in_scope = cross_validate(corpus, topics, example_vectors, title_vectors, report)
+    if holdout is not None and embedder is not None:
+        calibration_embedder, held = holdout(corpus)
+        in_scope = hold_out(corpus, topics, held, calibration_embedder, report)
+    else:
+        in_scope = cross_validate(corpus, topics, example_vectors, title_vectors, report)
     negative_obs = None
     if negatives:
         no_topic = np.full(len(negatives), -1, dtype=np.int64)

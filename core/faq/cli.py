@@ -12,6 +12,7 @@ from typing import TextIO
 from core.faq.kb import KnowledgeBaseError, load_knowledge_base
 from core.faq.matcher import FaqMatcher, MatchResult
 from core.faq.progress import ProgressPrinter
+from core.faq.tuning import TuningUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def faq_match_command(
     stdin: TextIO,
     stdout: TextIO,
     cache_dir: Path | None = None,
+    tune: bool = False,
 ) -> int:
     """Match every line of ``stdin`` against the knowledge base and print one line per question.
 
@@ -64,9 +66,10 @@ def faq_match_command(
         stdin: Questions, one per line.
         stdout: Where results go; progress and errors go to ``sys.stderr``.
         cache_dir: Embedding/index cache; ``None`` means :func:`default_cache_dir`.
+        tune: Tune the encoder on the knowledge base first (see :mod:`core.faq.tuning`).
 
     Returns:
-        0 on success, 2 when the knowledge base cannot be loaded.
+        0 on success, 2 when the knowledge base cannot be loaded or tuning is impossible.
 
     """
     path = kb_path if kb_path is not None else DEFAULT_KB
@@ -75,11 +78,16 @@ def faq_match_command(
     except KnowledgeBaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    matcher = FaqMatcher.build(
-        kb,
-        cache_dir=cache_dir if cache_dir is not None else default_cache_dir(),
-        progress=ProgressPrinter(sys.stderr, prefix="indexing knowledge base: "),
-    )
+    try:
+        matcher = FaqMatcher.build(
+            kb,
+            cache_dir=cache_dir if cache_dir is not None else default_cache_dir(),
+            progress=ProgressPrinter(sys.stderr, prefix="indexing knowledge base: "),
+            tune=tune,
+        )
+    except TuningUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     render = result_to_json if as_json else result_to_text
     for line in stdin:
         question = line.rstrip("\r\n")

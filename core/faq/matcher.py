@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
-from core.faq.artifacts import Artifacts, build_artifacts, embed_all, observe
+from core.faq.artifacts import Artifacts, build_artifacts, calibration_fold, embed_all, observe
 from core.faq.batching import AsyncBatcher
 from core.faq.calibration import Observations, Thresholds
-from core.faq.corpus import build_corpus
+from core.faq.corpus import Corpus, build_corpus
 from core.faq.embeddings import DEFAULT_MODEL, Embedder, create_embedder
 from core.faq.features import lexical_features
 from core.faq.kb import KnowledgeBase, Topic
@@ -34,6 +35,7 @@ from core.faq.scoring import (
     lexical_probabilities,
     ranked,
 )
+from core.faq.tuning import TuningPlan
 from core.text.language import reply_language
 from core.text.normalize import light_normalize, normalize
 from core.text.segment import warm_up
@@ -114,6 +116,8 @@ class FaqMatcher:
         model: str = DEFAULT_MODEL,
         embedder: Embedder | None = None,
         negatives: Sequence[str] = OUT_OF_SCOPE,
+        tune: bool = False,
+        tuning: TuningPlan | None = None,
     ) -> FaqMatcher:
         """Build a matcher for ``kb``, reusing cached artifacts from ``cache_dir`` when valid.
 
@@ -125,16 +129,28 @@ class FaqMatcher:
             model: Embedding model name (see :data:`core.faq.embeddings.MODELS`).
             embedder: An already loaded embedder (overrides ``model``).
             negatives: Out-of-scope questions used to calibrate thresholds.
+            tune: Tune the encoder on the knowledge base's examples (``e5int8`` only; needs
+                PyTorch when the tuned model is not cached; see :mod:`core.faq.tuning`).
+            tuning: How to tune (default :class:`~core.faq.tuning.TuningPlan`).
 
         Returns:
             The matcher.
+
+        Raises:
+            ValueError: ``tune`` with a model that cannot be tuned.
+            core.faq.tuning.TuningUnavailable: Tuning is needed and PyTorch is missing.
 
         """
         if embeddings and embedder is None:
             embedder = create_embedder(model, cache_dir=cache_dir)
         if not embeddings:
             embedder = None
-        artifacts = build_artifacts(kb, embedder, cache_dir=cache_dir, negatives=negatives, progress=progress)
+        holdout = None
+        if embedder is not None and tune:
+            embedder, holdout = _tuned(kb, embedder, tuning, progress)
+        artifacts = build_artifacts(
+            kb, embedder, cache_dir=cache_dir, negatives=negatives, progress=progress, holdout=holdout
+        )
         exact = build_corpus(kb, with_features=False).exact
         # Load the Chinese dictionary now rather than during the first Chinese question.
         warm_up()
@@ -253,3 +269,31 @@ class FaqMatcher:
 
 def _ignore(_stage: str, _done: int, _total: int) -> None:
     return None
+
+
+def _tuned(
+    kb: KnowledgeBase,
+    base: Embedder,
+    plan: TuningPlan | None,
+    progress: Callable[[str, int, int], None] | None,
+) -> tuple[Embedder, Callable[[Corpus], tuple[Embedder, npt.NDArray[np.bool_]]]]:
+    """The encoder tuned on all of ``kb``, and how to get one tuned without its calibration fold."""
+    from core.faq.e5_onnx import E5OnnxEmbedder
+    from core.faq.tuning import tuned_embedder
+
+    if not isinstance(base, E5OnnxEmbedder):
+        raise ValueError(f"only the e5int8 model can be tuned, not {base.name!r}")
+    corpus = build_corpus(kb, with_features=False)
+    texts = [*corpus.example_texts, *corpus.title_texts]
+    labels = [*corpus.example_labels.tolist(), *corpus.title_labels.tolist()]
+    topics = len(kb.topics)
+    tuned = tuned_embedder(base, texts, labels, topics, plan, progress)
+
+    def holdout(built: Corpus) -> tuple[Embedder, npt.NDArray[np.bool_]]:
+        held = calibration_fold(built.example_labels)
+        keep = np.flatnonzero(~held)
+        texts = [*(built.example_texts[i] for i in keep), *built.title_texts]
+        labels = [*built.example_labels[keep].tolist(), *built.title_labels.tolist()]
+        return tuned_embedder(base, texts, labels, topics, plan, progress), held
+
+    return tuned, holdout
