@@ -182,6 +182,7 @@ def hold_out(
     held: npt.NDArray[np.bool_],
     embedder: Embedder,
     progress: ProgressFn = _noop,
+    prototype_steps: int | None = None,
 ) -> Observations:
     """Score the ``held`` examples with a model that never saw them, not even while tuning.
 
@@ -195,6 +196,7 @@ def hold_out(
         held: Examples to score (the rest, with the titles, trains the prototypes).
         embedder: An embedding model tuned without the ``held`` examples.
         progress: Progress callback.
+        prototype_steps: Training steps of the prototypes (``0``: centroids), as in the model.
 
     Returns:
         Observations of at most :data:`MAX_CV_QUESTIONS` held-out examples.
@@ -210,18 +212,24 @@ def hold_out(
         embedder, [*texts, *(corpus.example_texts[i] for i in queries)], progress, "calibrating"
     )
     prototypes = train_prototypes(
-        vectors[: len(texts)], np.concatenate([labels[train], corpus.title_labels]), topics
+        vectors[: len(texts)],
+        np.concatenate([labels[train], corpus.title_labels]),
+        topics,
+        steps=prototype_steps,
     )
     index = LexicalIndex.build(corpus.documents(~held))
     features = [corpus.example_features[i] for i in queries]
     return observe(index, features, labels[queries], prototypes, vectors[len(texts) :])
 
 
-def _cache_key(kb: KnowledgeBase, model: str | None, negatives: Sequence[str]) -> str:
+def _cache_key(
+    kb: KnowledgeBase, model: str | None, negatives: Sequence[str], prototype_steps: int | None
+) -> str:
     import hashlib
 
     extra = hashlib.sha256("\n".join(negatives).encode()).hexdigest()[:8]
-    return f"{model or 'lexical'}-{kb.content_hash[:32]}-{extra}"
+    steps = "" if prototype_steps is None else f"-p{prototype_steps}"
+    return f"{model or 'lexical'}-{kb.content_hash[:32]}-{extra}{steps}"
 
 
 def _from_cache(arrays: dict[str, npt.NDArray[np.generic]], embeddings: bool) -> Artifacts | None:
@@ -247,6 +255,7 @@ def build_artifacts(
     negatives: Sequence[str] = (),
     progress: ProgressFn | None = None,
     holdout: Callable[[Corpus], tuple[Embedder, npt.NDArray[np.bool_]]] | None = None,
+    prototype_steps: int | None = None,
 ) -> Artifacts:
     """Build (or load from ``cache_dir``) the matcher's artifacts for ``kb``.
 
@@ -259,6 +268,8 @@ def build_artifacts(
         holdout: For an ``embedder`` tuned on the knowledge base: gives a model tuned without
             some examples and those examples' mask; thresholds are calibrated on them
             (:func:`hold_out`) instead of by cross-validation. Called only when building.
+        prototype_steps: Training steps of the topic prototypes (``None``: the classifier's
+            default; ``0``: plain centroids, for an encoder already tuned to separate topics).
 
     Returns:
         The artifacts.
@@ -267,7 +278,7 @@ def build_artifacts(
     report = progress or _noop
     model = embedder.name if embedder is not None else None
     cache = ArrayCache(cache_dir) if cache_dir is not None else None
-    key = _cache_key(kb, model, negatives)
+    key = _cache_key(kb, model, negatives, prototype_steps)
     if cache is not None:
         arrays = cache.load(key)
         if arrays is not None:
@@ -295,11 +306,12 @@ def build_artifacts(
             np.vstack([example_vectors, title_vectors]),
             np.concatenate([corpus.example_labels, corpus.title_labels]),
             topics,
+            steps=prototype_steps,
         )
         report("training", 1, 1)
     if holdout is not None and embedder is not None:
         calibration_embedder, held = holdout(corpus)
-        in_scope = hold_out(corpus, topics, held, calibration_embedder, report)
+        in_scope = hold_out(corpus, topics, held, calibration_embedder, report, prototype_steps)
     else:
         in_scope = cross_validate(corpus, topics, example_vectors, title_vectors, report)
     negative_obs = None

@@ -254,7 +254,9 @@ class E5OnnxEmbedder:
         if not graph.is_file():
             logger.info("building the int8 ONNX graph of e5-small in %s", graph)
             _write_atomically(graph, build_graph(self._file))
-        self._session = self._open(graph)
+        # Opened on first use: a tuned variant (see :meth:`variant`) may be all that ever runs.
+        self._graph = graph
+        self._session: Any = None
         self._lock = threading.Lock()
 
     def _open(self, graph: Path) -> Any:
@@ -295,7 +297,8 @@ class E5OnnxEmbedder:
             _write_atomically(graph, build_graph(OverriddenWeights(self._file, tuned)))
         clone = copy.copy(self)
         clone.name = f"{type(self).name}-{variant}"
-        clone._session = self._open(graph)
+        clone._graph = graph
+        clone._session = None
         clone._lock = threading.Lock()
         return clone
 
@@ -337,6 +340,8 @@ class E5OnnxEmbedder:
     def _forward(self, ids: Sequence[Sequence[int]]) -> Matrix:
         hidden, mask = self.inputs(ids)
         with self._lock:
+            if self._session is None:
+                self._session = self._open(self._graph)
             pooled = self._session.run(["pooled"], {"hidden": hidden, "mask": mask})[0]
         return np.asarray(pooled, dtype=np.float32)
 

