@@ -80,6 +80,11 @@ class FaqEngine(Engine):
         """Answer "status of my ticket" with the customer's own ticket (a read-only lookup)."""
         self._ticket_status = status_for_customer
 
+    @property
+    def matcher(self) -> FaqMatcher:
+        """The matcher answering now."""
+        return self._matcher
+
     def use_matcher(self, matcher: FaqMatcher) -> None:
         """Answer with ``matcher`` from now on (the full index, once it is built)."""
         self._matcher = matcher

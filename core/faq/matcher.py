@@ -173,6 +173,11 @@ class FaqMatcher:
         return self._artifacts.thresholds
 
     @property
+    def model_name(self) -> str | None:
+        """The embedding model's name (a tuned model's includes its variant); ``None``: lexical."""
+        return self._embedder.name if self.uses_embeddings and self._embedder is not None else None
+
+    @property
     def uses_embeddings(self) -> bool:
         """Whether an embedding model backs the lexical stage."""
         return self._embedder is not None and self._artifacts.prototypes is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,18 @@ def test_bad_kb_is_reported_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_default_kb_is_the_repository_config() -> None:
     assert DEFAULT_KB.parts[-2:] == ("config", "knowledge")
     assert (DEFAULT_KB.parent.parent / "core" / "faq" / "cli.py").is_file()
+
+
+def test_tune_without_pytorch_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)
+    stdout = io.StringIO()
+
+    code = faq_match_command(
+        FIXTURE_KB, True, io.StringIO("my deposit has not arrived\n"), stdout, cache_dir=tmp_path, tune=True
+    )
+
+    assert code == 2
+    assert stdout.getvalue() == ""
+    assert "pip install torch" in capsys.readouterr().err
