@@ -178,7 +178,10 @@ def _faq_match(settings: Settings, args: argparse.Namespace) -> int:
         kb = configured if configured.is_absolute() or configured.exists() else ROOT / configured
     cache = Path(settings.data_dir) / "cache" / "faq"
     tune = settings.engine.tune_encoder if args.tune is None else args.tune
-    return faq_match_command(kb, args.json, sys.stdin, sys.stdout, cache_dir=cache, tune=tune)
+    from core.faq.tuning import TuningPlan
+
+    plan = TuningPlan(steps=settings.engine.tune_steps)
+    return faq_match_command(kb, args.json, sys.stdin, sys.stdout, cache_dir=cache, tune=tune, tuning=plan)
 
 
 def _run_async(coro: object) -> None:

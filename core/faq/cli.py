@@ -12,7 +12,7 @@ from typing import TextIO
 from core.faq.kb import KnowledgeBaseError, load_knowledge_base
 from core.faq.matcher import FaqMatcher, MatchResult
 from core.faq.progress import ProgressPrinter
-from core.faq.tuning import TuningUnavailable
+from core.faq.tuning import TuningPlan, TuningUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ def faq_match_command(
     stdout: TextIO,
     cache_dir: Path | None = None,
     tune: bool = False,
+    tuning: TuningPlan | None = None,
 ) -> int:
     """Match every line of ``stdin`` against the knowledge base and print one line per question.
 
@@ -67,6 +68,7 @@ def faq_match_command(
         stdout: Where results go; progress and errors go to ``sys.stderr``.
         cache_dir: Embedding/index cache; ``None`` means :func:`default_cache_dir`.
         tune: Tune the encoder on the knowledge base first (see :mod:`core.faq.tuning`).
+        tuning: How to tune (default :class:`~core.faq.tuning.TuningPlan`).
 
     Returns:
         0 on success, 2 when the knowledge base cannot be loaded or tuning is impossible.
@@ -84,6 +86,7 @@ def faq_match_command(
             cache_dir=cache_dir if cache_dir is not None else default_cache_dir(),
             progress=ProgressPrinter(sys.stderr, prefix="indexing knowledge base: "),
             tune=tune,
+            tuning=tuning,
         )
     except TuningUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
