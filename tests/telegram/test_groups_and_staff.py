@@ -86,12 +86,18 @@ async def customer_ticket(helpline: Helpline) -> str:
     return view.number
 
 
+async def posted_ticket(helpline: Helpline) -> str:
+    """A customer's ticket, once its "New ticket" post has reached the staff group."""
+    number = await customer_ticket(helpline)
+    await helpline.api.wait_for(lambda: bool(helpline.api.posted(STAFF_CHAT, f"New ticket {number}")))
+    return number
+
+
 async def test_agents_answer_a_ticket_from_the_staff_group(start_helpline: Start) -> None:
     helpline = await start_helpline(**STAFF)
     api = helpline.api
-    number = await customer_ticket(helpline)
+    number = await posted_ticket(helpline)
 
-    await api.wait_for(lambda: bool(api.posted(STAFF_CHAT, f"New ticket {number}")))
     [post] = api.posted(STAFF_CHAT, f"New ticket {number}")
     assert "withdrawal of 50 USDT never arrived" in post["text"]
     answered_before = len(api.sent(CUSTOMER))
@@ -142,8 +148,7 @@ async def test_agents_answer_a_ticket_from_the_staff_group(start_helpline: Start
 async def test_only_linked_agents_act_in_the_staff_group(start_helpline: Start) -> None:
     helpline = await start_helpline(**STAFF)
     api = helpline.api
-    number = await customer_ticket(helpline)
-    await api.wait_for(lambda: bool(api.posted(STAFF_CHAT, f"New ticket {number}")))
+    number = await posted_ticket(helpline)
 
     await api.push(text_update(f"/take {number}", chat_id=STAFF_CHAT, message_id=600, sender=user(1234)))
     await api.wait_for(lambda: bool(api.posted(STAFF_CHAT, "not linked to an agent")))
@@ -164,8 +169,7 @@ async def test_only_linked_agents_act_in_the_staff_group(start_helpline: Start) 
 async def test_a_reply_to_a_post_not_yet_recorded_finds_its_ticket_in_the_post(start_helpline: Start) -> None:
     helpline = await start_helpline(**STAFF)
     api = helpline.api
-    number = await customer_ticket(helpline)
-    await api.wait_for(lambda: bool(api.posted(STAFF_CHAT, f"New ticket {number}")))
+    number = await posted_ticket(helpline)
     answered_before = len(api.sent(CUSTOMER))
     # Posts Helpline has no record of (ids it never used): one by the bot naming the ticket,
     # one by the bot naming none, one by a person naming the ticket.
