@@ -156,18 +156,37 @@ def cross_validate(
         queries = np.flatnonzero(held & asked)
         if queries.size == 0:
             continue
-        index = LexicalIndex.build(corpus.documents(~held))
-        prototypes = None
-        vectors = None
+        train_x = query_x = None
         if example_vectors is not None and title_vectors is not None:
             train_x = np.vstack([example_vectors[~held], title_vectors])
-            train_y = np.concatenate([labels[~held], corpus.title_labels])
-            prototypes = train_prototypes(train_x, train_y, topics)
-            vectors = example_vectors[queries]
-        features = [corpus.example_features[i] for i in queries]
-        parts.append(observe(index, features, labels[queries], prototypes, vectors))
+            query_x = example_vectors[queries]
+        parts.append(_score_held(corpus, topics, held, queries, train_x, query_x))
     progress("calibrating", FOLDS, FOLDS)
     return _concat(parts) if parts else observe(LexicalIndex.build([[]]), [], labels[:0], None, None)
+
+
+def _score_held(
+    corpus: Corpus,
+    topics: int,
+    held: npt.NDArray[np.bool_],
+    queries: npt.NDArray[np.int64],
+    train_vectors: Matrix | None,
+    query_vectors: Matrix | None,
+    prototype_steps: int | None = None,
+) -> Observations:
+    """Score the ``queries`` (held examples) with an index and prototypes built without ``held``.
+
+    ``train_vectors`` embed the examples outside ``held`` followed by the titles; ``None`` scores
+    lexically only.
+    """
+    labels = corpus.example_labels
+    index = LexicalIndex.build(corpus.documents(~held))
+    prototypes = None
+    if train_vectors is not None:
+        train_y = np.concatenate([labels[~held], corpus.title_labels])
+        prototypes = train_prototypes(train_vectors, train_y, topics, steps=prototype_steps)
+    features = [corpus.example_features[i] for i in queries]
+    return observe(index, features, labels[queries], prototypes, query_vectors)
 
 
 def calibration_fold(labels: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
@@ -202,24 +221,15 @@ def hold_out(
         Observations of at most :data:`MAX_CV_QUESTIONS` held-out examples.
 
     """
-    labels = corpus.example_labels
     queries = np.flatnonzero(held)
     if queries.size > MAX_CV_QUESTIONS:
         queries = np.sort(np.random.default_rng(_SEED).choice(queries, MAX_CV_QUESTIONS, replace=False))
-    train = np.flatnonzero(~held)
-    texts = [corpus.example_texts[i] for i in train] + list(corpus.title_texts)
+    texts = [corpus.example_texts[i] for i in np.flatnonzero(~held)] + list(corpus.title_texts)
     vectors = embed_all(
         embedder, [*texts, *(corpus.example_texts[i] for i in queries)], progress, "calibrating"
     )
-    prototypes = train_prototypes(
-        vectors[: len(texts)],
-        np.concatenate([labels[train], corpus.title_labels]),
-        topics,
-        steps=prototype_steps,
-    )
-    index = LexicalIndex.build(corpus.documents(~held))
-    features = [corpus.example_features[i] for i in queries]
-    return observe(index, features, labels[queries], prototypes, vectors[len(texts) :])
+    n = len(texts)
+    return _score_held(corpus, topics, held, queries, vectors[:n], vectors[n:], prototype_steps)
 
 
 def _cache_key(

@@ -145,10 +145,11 @@ class FaqMatcher:
             embedder = create_embedder(model, cache_dir=cache_dir)
         if not embeddings:
             embedder = None
+        plain = build_corpus(kb, with_features=False)
         holdout = None
         prototype_steps = None
         if embedder is not None and tune:
-            embedder, holdout = _tuned(kb, embedder, tuning, progress)
+            embedder, holdout = _tuned(plain, len(kb.topics), embedder, tuning, progress)
             # The tuned encoder already separates the examples; prototypes trained further on
             # its vectors of those same examples overfit them (Banking77 10-shot: centroids
             # 82.5 %, trained prototypes 81.8 %, before lexical fusion).
@@ -162,7 +163,7 @@ class FaqMatcher:
             holdout=holdout,
             prototype_steps=prototype_steps,
         )
-        exact = build_corpus(kb, with_features=False).exact
+        exact = plain.exact
         # Load the Chinese dictionary now rather than during the first Chinese question.
         warm_up()
         return cls(kb, artifacts, embedder, exact)
@@ -288,21 +289,20 @@ def _ignore(_stage: str, _done: int, _total: int) -> None:
 
 
 def _tuned(
-    kb: KnowledgeBase,
+    corpus: Corpus,
+    topics: int,
     base: Embedder,
     plan: TuningPlan | None,
     progress: Callable[[str, int, int], None] | None,
 ) -> tuple[Embedder, Callable[[Corpus], tuple[Embedder, npt.NDArray[np.bool_]]]]:
-    """The encoder tuned on all of ``kb``, and how to get one tuned without its calibration fold."""
+    """The encoder tuned on all of ``corpus``, and how to get one tuned without its calibration fold."""
     from core.faq.e5_onnx import E5OnnxEmbedder
     from core.faq.tuning import tuned_embedder
 
     if not isinstance(base, E5OnnxEmbedder):
         raise ValueError(f"only the e5int8 model can be tuned, not {base.name!r}")
-    corpus = build_corpus(kb, with_features=False)
     texts = [*corpus.example_texts, *corpus.title_texts]
     labels = [*corpus.example_labels.tolist(), *corpus.title_labels.tolist()]
-    topics = len(kb.topics)
     tuned = tuned_embedder(base, texts, labels, topics, plan, progress)
 
     def holdout(built: Corpus) -> tuple[Embedder, npt.NDArray[np.bool_]]:
