@@ -1,9 +1,9 @@
 """Micro-batching of blocking work requested by concurrent coroutines.
 
 While one batch runs in a worker thread, new requests queue up; the next batch takes all of
-them (up to a limit). A lone caller is served at once, and under load the per-call fixed cost
-of the embedding model is shared by every request that arrived meanwhile. The event loop never
-runs the blocking work itself.
+them (up to a limit). A lone caller is served at once, and under load one hop to the thread
+serves every request that arrived meanwhile. The event loop never runs the blocking work
+itself.
 """
 
 from __future__ import annotations

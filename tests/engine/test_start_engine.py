@@ -11,6 +11,7 @@ import pytest
 
 from adapters.runtime import start_engine
 from core.engine.faq_engine import FaqEngine
+from core.faq.e5_onnx import E5OnnxEmbedder
 from core.faq.matcher import FaqMatcher
 from core.settings import Settings, load_settings
 from tests.faq.conftest import FIXTURE_KB
@@ -47,7 +48,7 @@ async def test_the_stock_model_follows_the_lexical_matcher(
 ) -> None:
     engine, upgrades = await started(settings_for(tmp_path), monkeypatch)
 
-    assert [m.model_name for m in upgrades] == ["e5int8-g4"]
+    assert [m.model_name for m in upgrades] == [E5OnnxEmbedder.name]
     assert engine.matcher is upgrades[-1]
 
 
@@ -60,8 +61,8 @@ async def test_with_tuning_the_tuned_model_follows_the_stock_one(
 
     names = [m.model_name for m in upgrades]
     assert len(names) == 2
-    assert names[0] == "e5int8-g4"
-    assert names[1] is not None and names[1].startswith("e5int8-g4-")
+    assert names[0] == E5OnnxEmbedder.name
+    assert names[1] is not None and names[1].startswith(f"{E5OnnxEmbedder.name}-")
     assert engine.matcher is upgrades[-1]
     answer = engine.matcher.match("忘记密码了怎么办")
     assert answer.topic is not None and answer.topic.id == "account.password_reset"
@@ -76,7 +77,7 @@ async def test_when_tuning_is_impossible_the_stock_model_goes_on_answering(
     with caplog.at_level(logging.ERROR):
         engine, upgrades = await started(settings, monkeypatch)
 
-    assert [m.model_name for m in upgrades] == ["e5int8-g4"]
-    assert engine.matcher.model_name == "e5int8-g4"
+    assert [m.model_name for m in upgrades] == [E5OnnxEmbedder.name]
+    assert engine.matcher.model_name == E5OnnxEmbedder.name
     failure = next(r for r in caplog.records if "could not be tuned" in r.getMessage())
     assert failure.exc_info is not None and "pip install torch" in str(failure.exc_info[1])
