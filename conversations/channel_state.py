@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 
 from conversations.database import Database
 from conversations.repository import insert_ignoring_conflicts
@@ -46,14 +46,12 @@ class ChannelStateStore:
         Both are read by one statement, so from one snapshot: a value written before the
         conversation was created is always seen with it.
         """
-        value = (
-            select(ChannelState.value)
-            .where(ChannelState.channel == self._channel, ChannelState.key == key)
-            .scalar_subquery()
-        )
-        thread = exists().where(Conversation.channel == self._channel, Conversation.thread_key == thread_key)
-        async with self._db.reader() as session:
-            row = (await session.execute(select(value, thread))).one()
+        async with self._db.single_reads() as connection:
+            row = (
+                await connection.execute(
+                    _VALUE_WITH_THREAD, {"channel": self._channel, "key": key, "thread_key": thread_key}
+                )
+            ).one()
         return row[0], bool(row[1])
 
     async def put(self, key: str, value: str) -> None:
@@ -146,3 +144,15 @@ class ThreadDirectory:
                 .join(Ticket, Ticket.conversation_id == Conversation.id)
                 .where(Ticket.number == number, Conversation.channel == self._channel)
             )
+
+
+# Built once: web chat reads it for every new session, and building the nested statement
+# cost more than running it.
+_VALUE_WITH_THREAD = select(
+    select(ChannelState.value)
+    .where(ChannelState.channel == bindparam("channel"), ChannelState.key == bindparam("key"))
+    .scalar_subquery(),
+    exists().where(
+        Conversation.channel == bindparam("channel"), Conversation.thread_key == bindparam("thread_key")
+    ),
+)

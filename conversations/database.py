@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,17 +18,23 @@ from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.engine import Connection, Engine, ExceptionContext, make_url
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from conversations.errors import StoreUnavailable
 
 T = TypeVar("T")
 # What a lost or refused connection surfaces as, from the drivers or from SQLAlchemy
 # (PoolTimeout: every pooled connection stayed busy for the pool's whole timeout).
-UNAVAILABLE = (OSError, ConnectionError, OperationalError, InterfaceError, PoolTimeout)
+UNAVAILABLE = (OSError, ConnectionError, OperationalError, InterfaceError, PoolTimeout, DisconnectionError)
 
 
 class Database:
@@ -35,12 +43,15 @@ class Database:
     Args:
         url: SQLAlchemy URL, e.g. ``sqlite+aiosqlite:///var/helpline.db`` or
             ``postgresql+asyncpg://postgres@127.0.0.1:5432/helpline``.
-        pool_size: Connections kept open (PostgreSQL).
+        pool_size: The most connections open at once (PostgreSQL); once made they stay open.
         echo: Log every statement.
+        ping_after: A pooled connection idle for longer than this many seconds is checked
+            before use (PostgreSQL), so one dropped while idle (a restart, a proxy timeout)
+            is replaced instead of failing a request.
 
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pool_size: int = 20, echo: bool = False, ping_after: float = 2.0) -> None:
         parsed = make_url(url)
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -55,11 +66,21 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # No overflow: connections beyond the pool would be opened and closed for every
+            # burst (a server process forked each time), which cost more than waiting for one.
+            kwargs.update(pool_size=pool_size, max_overflow=0)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            # Instead of SQLAlchemy's pre-ping, which costs three round trips on every checkout
+            # (BEGIN, an empty query, ROLLBACK): a busy connection is known to be alive.
+            pool = self.engine.sync_engine.pool
+            event.listen(pool, "checkin", _note_checkin)
+            event.listen(pool, "checkout", functools.partial(_ping_if_idle, ping_after))
+            event.listen(self.engine.sync_engine, "handle_error", _lost_connection)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self._sync_engine: Engine | None = None
         self._writer_thread: ThreadPoolExecutor | None = None
@@ -117,6 +138,24 @@ class Database:
         assert self._sync_engine is not None
         with self._sync_engine.begin() as connection:
             return work(connection)
+
+    @contextlib.asynccontextmanager
+    async def single_reads(self) -> AsyncIterator[AsyncConnection]:
+        """A connection outside any transaction, for reads that are one statement each.
+
+        On PostgreSQL this saves the ``BEGIN`` and ``ROLLBACK`` round trips of :meth:`reader`;
+        each statement still sees one snapshot. On SQLite it is an ordinary read.
+
+        Raises:
+            StoreUnavailable: The database cannot be reached.
+
+        """
+        engine = self.engine if self.is_sqlite else self._autocommit
+        try:
+            async with engine.connect() as connection:
+                yield connection
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
 
     @contextlib.asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
@@ -182,3 +221,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Database.checkpoint runs them beside the writer instead.
     cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
+
+
+def _note_checkin(dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(ping_after: float, dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Check a connection that sat idle; the pool replaces one that fails (up to three tries)."""
+    returned = record.info.get("checked_in_at")
+    if returned is not None and time.monotonic() - returned < ping_after:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as exc:  # whatever the driver raises, the connection is unusable
+        raise DisconnectionError(f"pooled connection lost: {exc}") from exc
+
+
+def _lost_connection(context: ExceptionContext) -> None:
+    """Report a connection the server dropped as lost, whatever error the driver made of it.
+
+    asyncpg turns a connection terminated while idle into an ``InternalClientError`` on its
+    next use; SQLAlchemy already sees the closed connection and drops it from the pool.
+    """
+    if context.is_disconnect and not isinstance(context.sqlalchemy_exception, UNAVAILABLE):
+        raise DisconnectionError(f"the connection was lost: {context.original_exception}")

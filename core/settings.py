@@ -46,7 +46,7 @@ class DatabaseSettings(Section):
     """Where conversations are stored."""
 
     url: str = "sqlite+aiosqlite:///var/helpline.db"
-    pool_size: int = Field(10, ge=1, le=200)
+    pool_size: int = Field(20, ge=1, le=200)
     echo: bool = False
 
 

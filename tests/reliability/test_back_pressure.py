@@ -37,7 +37,7 @@ PER_CUSTOMER = 10
 BURST = CUSTOMERS * PER_CUSTOMER
 MAX_IN_FLIGHT = 64
 MAX_WAITING = 256
-POOL_SIZE = 10  # the Database default; it may open as many again as overflow
+POOL_SIZE = 20  # the Database default (no overflow)
 # Resident memory the burst may add: ~10,000 client coroutines of the test itself, the
 # admitted turns, the conversation cache and the store's buffers; unbounded admission
 # (every message's turn at once) took more, and made the pool time out on PostgreSQL.
@@ -166,7 +166,7 @@ async def test_a_burst_of_10000_is_bounded_stored_once_and_delivered_oldest_firs
     assert peaks.refused > 0, "a burst of 10,000 was never refused: admission is not bounded"
     assert peaks.rss_growth < MAX_RSS_GROWTH
     if probe is not None:
-        assert 0 < peaks.connections <= 2 * POOL_SIZE
+        assert 0 < peaks.connections <= POOL_SIZE + 2  # the pool, this probe and the test's own
     async with db.reader() as session:
         inbound = await session.scalar(select(func.count()).where(Message.direction == "in"))
         outbound = await session.scalar(select(func.count()).where(Message.direction == "out"))

@@ -1,0 +1,103 @@
+"""The PostgreSQL connection pool: a fixed set of connections, checked only after sitting idle."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+
+from conversations.database import Database
+from conversations.errors import StoreUnavailable
+
+
+async def backend_pids(db: Database) -> set[int]:
+    """The server processes behind the pool's open connections (each checked out once)."""
+    async with db.reader() as session:
+        me = int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
+        others = await session.scalars(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = '' AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+        )
+        return {me, *(int(pid) for pid in others)}
+
+
+async def terminate(url: str, pids: set[int]) -> None:
+    """Kill server processes, as a restart or a proxy's idle timeout would."""
+    admin = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        for pid in pids:
+            await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+
+
+async def one(db: Database) -> int:
+    async with db.reader() as session:
+        return int(await session.scalar(text("SELECT 1")) or 0)
+
+
+async def test_a_connection_lost_while_idle_is_replaced_without_failing_anyone(postgres_url: str) -> None:
+    db = Database(postgres_url, pool_size=2, ping_after=0.2)
+    try:
+        pids = await backend_pids(db)
+        await terminate(postgres_url, pids)
+        await asyncio.sleep(0.3)  # idle past ``ping_after``: checked before use
+        assert await one(db) == 1
+        assert not pids & await backend_pids(db)
+    finally:
+        await db.dispose()
+
+
+async def test_a_busy_connection_is_not_checked_and_a_loss_fails_one_request_clearly(
+    postgres_url: str,
+) -> None:
+    db = Database(postgres_url, pool_size=1, ping_after=3600)
+    try:
+        pids = await backend_pids(db)
+        await terminate(postgres_url, pids)
+        # Not pinged (it was used a moment ago): this request finds the connection dead.
+        with pytest.raises(StoreUnavailable, match="unreachable"):
+            await one(db)
+        # The pool dropped it: the next request gets a new connection.
+        assert await one(db) == 1
+    finally:
+        await db.dispose()
+
+
+async def test_more_concurrent_work_than_connections_waits_for_one(postgres_url: str) -> None:
+    db = Database(postgres_url, pool_size=2)
+    try:
+
+        async def slow() -> int:
+            async with db.reader() as session:
+                return int(await session.scalar(text("SELECT 1 FROM pg_sleep(0.05)")) or 0)
+
+        assert await asyncio.gather(*(slow() for _ in range(20))) == [1] * 20
+        # Never more than the pool's two connections: nothing opened and closed per burst.
+        assert len(await backend_pids(db)) <= 2
+    finally:
+        await db.dispose()
+
+
+async def test_single_reads_run_outside_a_transaction(postgres_url: str) -> None:
+    db = Database(postgres_url, pool_size=1)
+    # Each statement its own transaction (no BEGIN / ROLLBACK round trips), unlike a reader's.
+    own_transaction = text(
+        "SELECT clock_timestamp() - xact_start < interval '100 ms' FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+    )
+    try:
+        async with db.single_reads() as connection:
+            await connection.execute(text("SELECT pg_sleep(0.2)"))
+            assert (await connection.execute(own_transaction)).scalar() is True
+        async with db.reader() as session:
+            await session.execute(text("SELECT pg_sleep(0.2)"))
+            assert await session.scalar(own_transaction) is False
+        # The pooled connection went back to transactions for everyone else.
+        async with db.single_reads() as connection:
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await db.dispose()
