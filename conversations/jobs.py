@@ -8,15 +8,17 @@ same job, and a worker that dies leaves its lease to expire.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Integer, Update, bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.claims import claim_statement, claimable
 from conversations.repository import insert_ignoring_conflicts
 from conversations.tables import Job, table_of
 
@@ -98,33 +100,46 @@ async def claim(
     """Lease up to ``limit`` due jobs of the given kinds, oldest due first."""
     if not kinds:
         return []
-    due = (
-        select(Job.id)
-        .where(
-            Job.kind.in_(kinds),
-            or_(
-                and_(Job.status == PENDING, Job.due_at <= now),
-                and_(Job.status == RUNNING, Job.claimed_until < now),
-            ),
-        )
-        .order_by(Job.due_at, Job.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
     rows = await session.execute(
-        update(Job)
-        .where(Job.id.in_(due.scalar_subquery()))
-        .values(status=RUNNING, attempts=Job.attempts + 1, claimed_until=now + lease)
-        .returning(
-            Job.id, Job.kind, Job.payload, Job.conversation_id, Job.ticket_id, Job.attempts, Job.due_at
-        )
+        _claim_statement(session.get_bind().dialect.name),
+        {"kinds": list(kinds), "now": now, "until": now + lease, "limit": limit},
     )
     claimed = [
         ClaimedJob(r.id, r.kind, r.payload or {}, r.conversation_id, r.ticket_id, r.attempts, r.due_at)
         for r in rows
     ]
     return sorted(claimed, key=lambda job: (job.due_at, job.id))
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Update:
+    # Built once: constructing and keying it cost more than running it, every round.
+    jobs = table_of(Job)
+    now = bindparam("now", type_=jobs.c.due_at.type)
+    due = (
+        select(jobs.c.id)
+        .where(
+            jobs.c.kind.in_(bindparam("kinds", expanding=True)),
+            claimable(jobs, jobs.c.due_at, PENDING, RUNNING, now),
+        )
+        .order_by(jobs.c.due_at, jobs.c.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    return claim_statement(
+        jobs,
+        due,
+        dialect,
+        RUNNING,
+        (
+            jobs.c.id,
+            jobs.c.kind,
+            jobs.c.payload,
+            jobs.c.conversation_id,
+            jobs.c.ticket_id,
+            jobs.c.attempts,
+            jobs.c.due_at,
+        ),
+    )
 
 
 async def complete(session: AsyncSession, job_id: int, now: datetime) -> None:

@@ -8,15 +8,16 @@ oldest undelivered message of a conversation is claimable, so replies arrive in 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Integer, Update, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
+from conversations.claims import claim_statement, claimable
 from conversations.tables import Conversation, Message, OutboxEntry, Ticket, table_of
 
 PENDING = "pending"
@@ -77,56 +78,72 @@ async def claim(
     """Lease up to ``limit`` due deliveries on the given channels."""
     if not channels:
         return []
-    earlier = aliased(OutboxEntry)
-    due = (
-        select(OutboxEntry.id)
-        .where(
-            OutboxEntry.channel.in_(channels),
-            or_(
-                and_(OutboxEntry.status == PENDING, OutboxEntry.next_attempt_at <= now),
-                and_(OutboxEntry.status == SENDING, OutboxEntry.claimed_until < now),
-            ),
-            ~exists().where(
-                earlier.conversation_id == OutboxEntry.conversation_id,
-                earlier.id < OutboxEntry.id,
-                earlier.status.in_((PENDING, SENDING)),
-            ),
-        )
-        .order_by(OutboxEntry.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
     claimed = await session.execute(
-        update(OutboxEntry)
-        .where(OutboxEntry.id.in_(due.scalar_subquery()))
-        .values(status=SENDING, attempts=OutboxEntry.attempts + 1, claimed_until=now + lease)
-        .returning(OutboxEntry.id, OutboxEntry.attempts, OutboxEntry.message_id, OutboxEntry.reviewed_by_id)
+        _claim_statement(session.get_bind().dialect.name),
+        {"channels": list(channels), "now": now, "until": now + lease, "limit": limit},
     )
     leases = {row.message_id: (row.id, row.attempts, row.reviewed_by_id is not None) for row in claimed}
     if not leases:
         return []
-    rows = await session.execute(
-        select(
-            Message.id,
-            Message.conversation_id,
-            Message.text,
-            Message.buttons,
-            Message.author,
-            Message.reply_to_external_id,
-            Message.topic,
-            Conversation.channel,
-            Conversation.thread_key,
-            Conversation.surface,
-            Ticket.number.label("ticket_number"),
-            Ticket.subject.label("ticket_subject"),
-        )
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .outerjoin(Ticket, Ticket.id == Conversation.ticket_id)
-        .where(Message.id.in_(leases))
-        .order_by(Message.id)
-    )
+    rows = await session.execute(_CLAIMED_MESSAGES, {"ids": list(leases)})
     return [_claimed(row, *leases[row.id]) for row in rows]
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Update:
+    # Built once: the statement (an aliased table, an anti-join) cost more to construct and
+    # key for the cache than to run, and dispatchers claim several times a second.
+    outbox = table_of(OutboxEntry)
+    earlier = outbox.alias("earlier")
+    now = bindparam("now", type_=outbox.c.next_attempt_at.type)
+    due = (
+        select(outbox.c.id)
+        .where(
+            outbox.c.channel.in_(bindparam("channels", expanding=True)),
+            claimable(outbox, outbox.c.next_attempt_at, PENDING, SENDING, now),
+            ~exists().where(
+                earlier.c.conversation_id == outbox.c.conversation_id,
+                earlier.c.id < outbox.c.id,
+                earlier.c.status.in_((PENDING, SENDING)),
+            ),
+        )
+        .order_by(outbox.c.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    return claim_statement(
+        outbox,
+        due,
+        dialect,
+        SENDING,
+        (
+            outbox.c.id,
+            outbox.c.attempts,
+            outbox.c.message_id,
+            outbox.c.reviewed_by_id,
+        ),
+    )
+
+
+_CLAIMED_MESSAGES = (
+    select(
+        Message.id,
+        Message.conversation_id,
+        Message.text,
+        Message.buttons,
+        Message.author,
+        Message.reply_to_external_id,
+        Message.topic,
+        Conversation.channel,
+        Conversation.thread_key,
+        Conversation.surface,
+        Ticket.number.label("ticket_number"),
+        Ticket.subject.label("ticket_subject"),
+    )
+    .join(Conversation, Conversation.id == Message.conversation_id)
+    .outerjoin(Ticket, Ticket.id == Conversation.ticket_id)
+    .where(Message.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Message.id)
+)
 
 
 def _claimed(row: Any, outbox_id: int, attempts: int, approved: bool) -> ClaimedDelivery:
