@@ -6,12 +6,13 @@ Every insert that a redelivery or a concurrent process could repeat uses the dat
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, delete, select
+from sqlalchemy import Insert, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,36 +92,31 @@ async def conversation_for(
 
 def _contact_for(connection: Connection, message: InboundMessage, now: datetime) -> int:
     sender = message.sender
-    identity = select(Identity.contact_id).where(
-        Identity.channel == message.channel, Identity.external_id == sender.external_id
-    )
-    found = connection.scalar(identity)
+    known = {"channel": message.channel, "external_id": sender.external_id}
+    found = connection.scalar(_CONTACT_OF_IDENTITY, known)
     if found is not None:
         return int(found)
     contact_id = connection.scalar(
-        table_of(Contact)
-        .insert()
-        .values(display_name=sender.display_name, language=sender.language_hint, created_at=now)
-        .returning(table_of(Contact).c.id)
+        _NEW_CONTACT,
+        {"display_name": sender.display_name, "language": sender.language_hint, "created_at": now},
     )
     assert contact_id is not None
     claimed = connection.scalar(
-        insert_ignoring_conflicts(connection.dialect.name, Identity)
-        .values(
-            contact_id=contact_id,
-            channel=message.channel,
-            external_id=sender.external_id,
-            handle=sender.handle,
-            display_name=sender.display_name,
-            created_at=now,
-        )
-        .returning(table_of(Identity).c.contact_id)
+        _first_contact_statements(connection.dialect.name)[0],
+        {
+            "contact_id": contact_id,
+            "channel": message.channel,
+            "external_id": sender.external_id,
+            "handle": sender.handle,
+            "display_name": sender.display_name,
+            "created_at": now,
+        },
     )
     if claimed is not None:
         return int(claimed)
     # Another process created the identity first: use its contact, drop ours.
     connection.execute(delete(table_of(Contact)).where(table_of(Contact).c.id == contact_id))
-    existing = connection.scalar(identity)
+    existing = connection.scalar(_CONTACT_OF_IDENTITY, known)
     assert existing is not None
     return int(existing)
 
@@ -131,45 +127,69 @@ def _conversation_for(
     row = _load_conversation(connection, message.channel, message.thread_key)
     if row is not None:
         return _record(row, created=False)
-    inserted = connection.scalar(
-        insert_ignoring_conflicts(connection.dialect.name, Conversation)
-        .values(
-            channel=message.channel,
-            thread_key=message.thread_key,
-            surface=message.surface.value,
-            contact_id=contact_id,
-            language=message.sender.language_hint,
-            status="bot",
-            bot_state={},
-            slots={},
-            created_at=now,
-            last_message_at=now,
-        )
-        .returning(table_of(Conversation).c.id)
-    )
+    inserted = connection.execute(
+        _first_contact_statements(connection.dialect.name)[1],
+        {
+            "channel": message.channel,
+            "thread_key": message.thread_key,
+            "surface": message.surface.value,
+            "contact_id": contact_id,
+            "language": message.sender.language_hint,
+            "status": "bot",
+            "bot_state": {},
+            "slots": {},
+            "created_at": now,
+            "last_message_at": now,
+        },
+    ).first()
+    if inserted is not None:
+        return _record(inserted, created=True)
+    # Another process opened it first.
     row = _load_conversation(connection, message.channel, message.thread_key)
     assert row is not None
-    return _record(row, created=inserted is not None)
+    return _record(row, created=False)
 
 
 def _load_conversation(connection: Connection, channel: str, thread_key: str) -> Any:
-    table = table_of(Conversation)
-    return connection.execute(
-        select(
-            table.c.id,
-            table.c.channel,
-            table.c.thread_key,
-            table.c.surface,
-            table.c.contact_id,
-            table.c.language,
-            table.c.status,
-            table.c.bot_state,
-            table.c.slots,
-            table.c.ticket_id,
-            table.c.assigned_agent_id,
-            table.c.last_message_at,
-        ).where(table.c.channel == channel, table.c.thread_key == thread_key)
-    ).first()
+    return connection.execute(_CONVERSATION_OF_THREAD, {"channel": channel, "thread_key": thread_key}).first()
+
+
+# Built once: a customer's first message runs all of these, and constructing and keying a
+# statement costs more Python than running it.
+_CONVERSATION_COLUMNS = tuple(
+    table_of(Conversation).c[name]
+    for name in (
+        "id",
+        "channel",
+        "thread_key",
+        "surface",
+        "contact_id",
+        "language",
+        "status",
+        "bot_state",
+        "slots",
+        "ticket_id",
+        "assigned_agent_id",
+        "last_message_at",
+    )
+)
+_CONVERSATION_OF_THREAD = select(*_CONVERSATION_COLUMNS).where(
+    table_of(Conversation).c.channel == bindparam("channel"),
+    table_of(Conversation).c.thread_key == bindparam("thread_key"),
+)
+_CONTACT_OF_IDENTITY = select(table_of(Identity).c.contact_id).where(
+    table_of(Identity).c.channel == bindparam("channel"),
+    table_of(Identity).c.external_id == bindparam("external_id"),
+)
+_NEW_CONTACT = table_of(Contact).insert().returning(table_of(Contact).c.id)
+
+
+@functools.cache
+def _first_contact_statements(dialect: str) -> tuple[Insert, Insert]:
+    """The identity and conversation inserts that yield to a concurrent first contact."""
+    identity = insert_ignoring_conflicts(dialect, Identity).returning(table_of(Identity).c.contact_id)
+    conversation = insert_ignoring_conflicts(dialect, Conversation).returning(*_CONVERSATION_COLUMNS)
+    return identity, conversation
 
 
 def _record(row: Any, *, created: bool) -> ConversationRecord:
