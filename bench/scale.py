@@ -13,10 +13,13 @@ the engine's own p99 from ``/metrics`` and the peak memory of each process. With
 ``--kill`` one process is killed with SIGKILL half-way (the client retries what failed,
 as an integrator would) and the database is checked afterwards: every message stored
 once, every turn answered once. ``--prefill N`` stores N old messages first, to show the
-cost per message does not grow with the store.
+cost per message does not grow with the store. ``--rate R`` paces the load instead: the
+conversations start on a schedule so that R messages arrive a second however the servers
+fare (an open load), and the latencies show whether they keep up.
 
     .venv/bin/python bench/scale.py [--processes 1,2,4] [--conversations 10000]
         [--postgres URL] [--sqlite] [--kill] [--prefill 1000000] [--engine faq|basic]
+        [--rate 150]
 """
 
 from __future__ import annotations
@@ -116,7 +119,12 @@ async def customer(port: int, n: int, turns: list[dict[str, str]], results: Resu
 
 
 async def drive(
-    port: int, conversations: int, concurrency: int, run: str, kill: subprocess.Popen[bytes] | None
+    port: int,
+    conversations: int,
+    concurrency: int,
+    run: str,
+    kill: subprocess.Popen[bytes] | None,
+    rate: float = 0.0,
 ) -> tuple[float, Results]:
     rng = random.Random(7)
     texts = questions()
@@ -125,11 +133,24 @@ async def drive(
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(conversations):
         queue.put_nowait(n)
+    # Paced: conversations start on a fixed schedule, so that their messages arrive at
+    # ``rate`` a second on average, however far behind the server falls (an open load).
+    gap = sum(len(turns) for turns in scripts) / conversations / rate if rate else 0.0
+    began = time.perf_counter()
 
     async def worker() -> None:
         while not queue.empty():
             n = queue.get_nowait()
             await customer(port, n, scripts[n], results, run)
+
+    async def paced() -> None:
+        started = []
+        for n in range(conversations):
+            delay = began + n * gap - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            started.append(asyncio.create_task(customer(port, n, scripts[n], results, run)))
+        await asyncio.gather(*started)
 
     async def killer() -> None:
         if kill is None:
@@ -139,9 +160,11 @@ async def drive(
         kill.send_signal(signal.SIGKILL)
         print(f"  killed process {kill.pid} after {results.turns} turns", file=sys.stderr, flush=True)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)), killer())
-    return time.perf_counter() - started, results
+    if rate:
+        await asyncio.gather(paced(), killer())
+    else:
+        await asyncio.gather(*(worker() for _ in range(concurrency)), killer())
+    return time.perf_counter() - began, results
 
 
 async def fresh_postgres(url: str, name: str) -> str:
@@ -261,7 +284,9 @@ def measure(args: argparse.Namespace, name: str, url: str, processes: int, port:
         HELPLINE_LOGGING__LEVEL="WARNING",
         HELPLINE_ENGINE__KIND=args.engine,
         HELPLINE_DATA_DIR=str(ROOT / "var"),
-        HELPLINE_DATABASE__POOL_SIZE="8",
+        # Enough connections for the conversations in flight (waiting for one costs CPU),
+        # within PostgreSQL's 100 connections for all processes together.
+        HELPLINE_DATABASE__POOL_SIZE=str(min(32, max(8, args.concurrency // processes))),
         # A load test, not a flood: with the per-sender limit most messages would get only a notice.
         HELPLINE_ABUSE__MAX_MESSAGES_PER_MINUTE="0",
     )
@@ -279,11 +304,15 @@ def measure(args: argparse.Namespace, name: str, url: str, processes: int, port:
             run = f"r{int(time.time())}"
             victim = procs[-1] if args.kill and processes > 1 else None
             print(
-                f"[{name}] {processes} process(es), {args.conversations} conversations ...",
+                f"[{name}] {processes} process(es), {args.conversations} conversations"
+                + (f" paced at {args.rate:g} messages/s" if args.rate else "")
+                + " ...",
                 file=sys.stderr,
                 flush=True,
             )
-            elapsed, results = asyncio.run(drive(port, args.conversations, args.concurrency, run, victim))
+            elapsed, results = asyncio.run(
+                drive(port, args.conversations, args.concurrency, run, victim, args.rate)
+            )
             p99_engine = asyncio.run(engine_p99(port))
             memory = [peak_memory_mb(p.pid) for p in procs if p.poll() is None]
             lat = sorted(results.latencies)
@@ -320,6 +349,9 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2,4")
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=64, help="conversations in flight at once")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="paced: messages/s arriving on a schedule (0: saturate)"
+    )
     parser.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--sqlite", action="store_true", help="also one process on SQLite")
     parser.add_argument("--kill", action="store_true", help="SIGKILL one process half-way")
