@@ -91,7 +91,9 @@ async def run_script(
             enabled=True,
             secret=SECRET,
             deliver_url=f"http://127.0.0.1:{integrator.port}/deliver",
-            timeout_seconds=0.3,
+            # Short, so the hang costs little, yet long enough that a busy CI machine's stall
+            # does not turn the first connect into a timeout (0.3 s did).
+            timeout_seconds=1.0,
         )
     )
     await one_reply(db)
