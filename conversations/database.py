@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 from conversations.errors import StoreUnavailable
 
@@ -70,6 +71,8 @@ class Database:
             # burst (a server process forked each time), which cost more than waiting for one.
             kwargs.update(pool_size=pool_size, max_overflow=0)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self._engine_options = {k: kwargs[k] for k in ("echo", "json_serializer", "json_deserializer")}
+        self._dedicated: AsyncEngine | None = None
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
@@ -139,6 +142,26 @@ class Database:
         with self._sync_engine.begin() as connection:
             return work(connection)
 
+    async def connect_dedicated(self) -> AsyncConnection:
+        """A connection of its own, outside the pool, for a holder that keeps it for hours (a lease).
+
+        Held pool connections would shrink the pool the pipeline works with (it has no
+        overflow): with a pool of one, a single lease would stall every request. Closing
+        the returned connection closes it for good.
+
+        Raises:
+            StoreUnavailable: The database cannot be reached.
+
+        """
+        if self._dedicated is None:
+            self._dedicated = create_async_engine(self.url, poolclass=NullPool, **self._engine_options)
+            if not self.is_sqlite:
+                event.listen(self._dedicated.sync_engine, "handle_error", _lost_connection)
+        try:
+            return await self._dedicated.connect()
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+
     @contextlib.asynccontextmanager
     async def single_reads(self) -> AsyncIterator[AsyncConnection]:
         """A connection outside any transaction, for reads that are one statement each.
@@ -192,8 +215,10 @@ class Database:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (a dedicated one closes when its holder closes it)."""
         await self.engine.dispose()
+        if self._dedicated is not None:
+            await self._dedicated.dispose()
         if self._sync_engine is not None and self._writer_thread is not None:
             await asyncio.get_running_loop().run_in_executor(self._writer_thread, self._sync_engine.dispose)
             self._writer_thread.shutdown(wait=True)
@@ -244,5 +269,11 @@ def _lost_connection(context: ExceptionContext) -> None:
     asyncpg turns a connection terminated while idle into an ``InternalClientError`` on its
     next use; SQLAlchemy already sees the closed connection and drops it from the pool.
     """
-    if context.is_disconnect and not isinstance(context.sqlalchemy_exception, UNAVAILABLE):
+    # A cancelled task (shutdown, a timeout) also leaves the connection unusable, yet it must
+    # stay a cancellation: made a lost connection, it would be retried by the caller forever.
+    # (SQLAlchemy wraps only the driver's own errors: a cancellation has no wrapper.)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is None:
+        return
+    if context.is_disconnect and not isinstance(wrapped, UNAVAILABLE):
         raise DisconnectionError(f"the connection was lost: {context.original_exception}")

@@ -1,6 +1,7 @@
 """Leadership leases: exactly one process runs each single-instance poller.
 
-On PostgreSQL a lease is a session-level advisory lock held on a dedicated connection:
+On PostgreSQL a lease is a session-level advisory lock held on a dedicated connection
+(outside the pool, which it would otherwise shrink for as long as it is held):
 the database releases it the moment that connection dies (a killed process, a lost
 network), so a standby acquires it on its next attempt. SQLite is one process by
 construction: its lease is always granted.
@@ -52,7 +53,7 @@ class Lease:
         if self._db.is_sqlite:
             self._held = True
             return True
-        connection = await self._db.engine.connect()
+        connection = await self._db.connect_dedicated()
         try:
             got = bool(await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key}))
             # Leave no transaction open on a connection kept for hours.

@@ -75,6 +75,25 @@ async def test_one_holder_at_a_time_and_release_hands_over(database_url: str) ->
         await second_db.dispose()
 
 
+async def test_held_leases_leave_the_pool_to_the_pipeline(database_url: str) -> None:
+    # A pool of one and three elected pollers: were the leases pooled, every request would
+    # wait for a connection that never comes back.
+    db = Database(database_url, pool_size=1)
+    leases = [Lease(db, f"intake:test-{uuid.uuid4().hex}") for _ in range(3)]
+    try:
+        for lease in leases:
+            assert await lease.try_acquire()
+        async with asyncio.timeout(5):
+            async with db.transaction() as session:
+                assert await session.scalar(text("SELECT 1")) == 1
+        assert all([await lease.check() for lease in leases])
+    finally:
+        for lease in leases:
+            await lease.release()
+        await db.dispose()
+    assert not any(lease.held for lease in leases)
+
+
 async def test_a_killed_leader_is_replaced_within_seconds(database_url: str) -> None:
     name = f"intake:test-{uuid.uuid4().hex}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -101,3 +101,23 @@ async def test_single_reads_run_outside_a_transaction(postgres_url: str) -> None
             assert (await connection.execute(text("SELECT 1"))).scalar() == 1
     finally:
         await db.dispose()
+
+
+async def test_a_query_cancelled_mid_flight_stays_a_cancellation(postgres_url: str) -> None:
+    # The driver reports the cancelled connection as broken; were the cancellation turned
+    # into a lost connection, a retrying loop would swallow it and never stop (at shutdown).
+    db = Database(postgres_url, pool_size=1)
+    try:
+
+        async def slow_read() -> None:
+            async with db.reader() as session:
+                await session.execute(text("SELECT pg_sleep(5)"))
+
+        task = asyncio.create_task(slow_read())
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await one(db) == 1  # the pool recovered its connection
+    finally:
+        await db.dispose()
