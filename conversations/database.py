@@ -137,6 +137,25 @@ class Database:
         except UNAVAILABLE as exc:
             raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
 
+    async def run_unwrapped(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` whose statements each stand alone: on PostgreSQL each commits by itself.
+
+        For work that is one statement, or whose statements are each safe to keep if a later
+        one never runs: it saves the ``BEGIN`` and ``COMMIT`` round trips. On SQLite it is
+        :meth:`run_write`.
+
+        Raises:
+            StoreUnavailable: The database cannot be reached.
+
+        """
+        if self.is_sqlite:
+            return await self.run_write(work)
+        try:
+            async with self._autocommit.connect() as connection:
+                return await connection.run_sync(work)
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+
     def _write_sync(self, work: Callable[[Connection], T]) -> T:
         assert self._sync_engine is not None
         with self._sync_engine.begin() as connection:

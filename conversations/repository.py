@@ -12,7 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, delete, select
+from sqlalchemy import (
+    Insert,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    false,
+    insert,
+    literal,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,8 +86,30 @@ def open_conversation(connection: Connection, message: InboundMessage, now: date
     """The conversation of the message's thread, creating it (and the sender's contact) on first contact.
 
     Synchronous Core statements, so the pipeline runs them in one hop: the SQLite writer
-    thread, or one ``run_sync`` on PostgreSQL.
+    thread, or one ``run_sync`` on PostgreSQL. On PostgreSQL one statement does it all
+    (one round trip instead of five, and no transaction of its own is needed); the
+    statement-by-statement path remains for SQLite and for a race with another process.
     """
+    if connection.dialect.name == "postgresql":
+        sender = message.sender
+        row = connection.execute(
+            _first_contact_in_one_statement(),
+            {
+                "channel": message.channel,
+                "external_id": sender.external_id,
+                "handle": sender.handle,
+                "display_name": sender.display_name,
+                "language": sender.language_hint,
+                "thread_key": message.thread_key,
+                "surface": message.surface.value,
+                "now": now,
+            },
+        ).one()
+        if row.orphan is not None:
+            # Another process recorded the same sender at the same moment: keep its contact.
+            connection.execute(delete(table_of(Contact)).where(table_of(Contact).c.id == row.orphan))
+        if row.id is not None:
+            return _record(row, created=bool(row.created))
     return _conversation_for(connection, message, _contact_for(connection, message, now), now)
 
 
@@ -182,6 +217,100 @@ _CONTACT_OF_IDENTITY = select(table_of(Identity).c.contact_id).where(
     table_of(Identity).c.external_id == bindparam("external_id"),
 )
 _NEW_CONTACT = table_of(Contact).insert().returning(table_of(Contact).c.id)
+
+
+@functools.cache
+def _first_contact_in_one_statement() -> Select[Any]:
+    """PostgreSQL: find or create the sender's contact and the thread's conversation in one statement.
+
+    Data-modifying CTEs: the sender's contact and identity are created unless the identity
+    exists, the conversation unless the thread has one. The single row returned holds the
+    conversation (``id`` NULL if a concurrent first contact won a race: the caller falls
+    back) and ``orphan``, a contact created here whose identity another process inserted
+    first.
+    """
+    contacts, identities, conversations = table_of(Contact), table_of(Identity), table_of(Conversation)
+    now = bindparam("now", type_=conversations.c.created_at.type)
+    channel = bindparam("channel", type_=conversations.c.channel.type)
+    known = (
+        select(identities.c.contact_id)
+        .where(identities.c.channel == channel, identities.c.external_id == bindparam("external_id"))
+        .cte("known")
+    )
+    new_contact = (
+        insert(contacts)
+        .from_select(
+            ["display_name", "language", "surveys_opt_out", "created_at"],
+            select(
+                bindparam("display_name", type_=contacts.c.display_name.type),
+                bindparam("language", type_=contacts.c.language.type),
+                false(),
+                now,
+            ).where(~exists(select(known.c.contact_id))),
+        )
+        .returning(contacts.c.id)
+        .cte("new_contact")
+    )
+    new_identity = (
+        postgresql.insert(identities)
+        .from_select(
+            ["contact_id", "channel", "external_id", "handle", "display_name", "created_at"],
+            select(
+                new_contact.c.id,
+                channel,
+                bindparam("external_id", type_=identities.c.external_id.type),
+                bindparam("handle", type_=identities.c.handle.type),
+                bindparam("display_name", type_=identities.c.display_name.type),
+                now,
+            ),
+        )
+        .on_conflict_do_nothing()
+        .returning(identities.c.contact_id)
+        .cte("new_identity")
+    )
+    contact = union_all(select(known.c.contact_id), select(new_identity.c.contact_id)).cte("contact")
+    found = _CONVERSATION_OF_THREAD.cte("found")
+    empty = type_coerce({}, conversations.c.bot_state.type)
+    opened = (
+        postgresql.insert(conversations)
+        .from_select(
+            [
+                "channel",
+                "thread_key",
+                "surface",
+                "contact_id",
+                "language",
+                "status",
+                "bot_state",
+                "slots",
+                "created_at",
+                "last_message_at",
+            ],
+            select(
+                channel,
+                bindparam("thread_key", type_=conversations.c.thread_key.type),
+                bindparam("surface", type_=conversations.c.surface.type),
+                contact.c.contact_id,
+                bindparam("language", type_=conversations.c.language.type),
+                literal("bot"),
+                empty,
+                empty,
+                now,
+                now,
+            )
+            .where(~exists(select(found.c.id)))
+            .limit(1),
+        )
+        .on_conflict_do_nothing()
+        .returning(*_CONVERSATION_COLUMNS)
+        .cte("opened")
+    )
+    rows = union_all(
+        select(*found.c, false().label("created")), select(*opened.c, true().label("created"))
+    ).subquery("conversation")
+    orphan = select(new_contact.c.id).where(~exists(select(new_identity.c.contact_id))).scalar_subquery()
+    one = select(literal(1).label("one")).subquery("one")
+    return select(*rows.c, orphan.label("orphan")).select_from(one.outerjoin(rows, true()))
 
 
 @functools.cache

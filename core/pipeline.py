@@ -331,7 +331,11 @@ class Pipeline:
         return TurnResult(written.message_id, conversation.id, False, stored)
 
     async def _load(self, message: InboundMessage, now: datetime) -> ConversationRecord:
-        return await self._db.run_write(lambda connection: repo.open_conversation(connection, message, now))
+        # Each statement of a first contact is safe on its own (a contact and identity kept
+        # without their conversation are found again next time): no transaction needed.
+        return await self._db.run_unwrapped(
+            lambda connection: repo.open_conversation(connection, message, now)
+        )
 
     async def _duplicate(self, message: InboundMessage, conversation_id: int) -> TurnResult:
         async with self._db.reader() as session:
