@@ -191,22 +191,20 @@ def _load_conversation(connection: Connection, channel: str, thread_key: str) ->
 
 # Built once: a customer's first message runs all of these, and constructing and keying a
 # statement costs more Python than running it.
+# What a new conversation is given, beside its timestamps.
+_OPENING_FIELDS = (
+    "channel",
+    "thread_key",
+    "surface",
+    "contact_id",
+    "language",
+    "status",
+    "bot_state",
+    "slots",
+)
 _CONVERSATION_COLUMNS = tuple(
     table_of(Conversation).c[name]
-    for name in (
-        "id",
-        "channel",
-        "thread_key",
-        "surface",
-        "contact_id",
-        "language",
-        "status",
-        "bot_state",
-        "slots",
-        "ticket_id",
-        "assigned_agent_id",
-        "last_message_at",
-    )
+    for name in ("id", *_OPENING_FIELDS, "ticket_id", "assigned_agent_id", "last_message_at")
 )
 _CONVERSATION_OF_THREAD = select(*_CONVERSATION_COLUMNS).where(
     table_of(Conversation).c.channel == bindparam("channel"),
@@ -274,18 +272,7 @@ def _first_contact_in_one_statement() -> Select[Any]:
     opened = (
         postgresql.insert(conversations)
         .from_select(
-            [
-                "channel",
-                "thread_key",
-                "surface",
-                "contact_id",
-                "language",
-                "status",
-                "bot_state",
-                "slots",
-                "created_at",
-                "last_message_at",
-            ],
+            [*_OPENING_FIELDS, "created_at", "last_message_at"],
             select(
                 channel,
                 bindparam("thread_key", type_=conversations.c.thread_key.type),
