@@ -8,46 +8,61 @@ for each other; SQLite has one writer at a time.
 
 from __future__ import annotations
 
-from sqlalchemy import BindParameter, ColumnElement, Select, Table, Update, and_, bindparam, or_, update
+from collections.abc import Sequence
 
-
-def claimable(
-    table: Table, due: ColumnElement[object], pending: str, working: str, now: BindParameter[object]
-) -> ColumnElement[bool]:
-    """Rows that are ``pending`` and due by ``now``, or ``working`` under a lease that expired."""
-    return or_(
-        and_(table.c.status == pending, due <= now),
-        and_(table.c.status == working, table.c.claimed_until < now),
-    )
+from sqlalchemy import ColumnElement, Integer, Table, Update, and_, bindparam, or_, select, update
 
 
 def claim_statement(
     table: Table,
-    due: Select[tuple[int]],
+    *,
+    due_at: ColumnElement[object],
+    statuses: tuple[str, str],
+    where: Sequence[ColumnElement[bool]],
+    order_by: Sequence[ColumnElement[object]],
+    returning: Sequence[ColumnElement[object]],
     dialect: str,
-    status: str,
-    returning: tuple[ColumnElement[object], ...],
 ) -> Update:
-    """Lease the rows whose ids ``due`` selects until the ``until`` parameter.
+    """Lease the rows that are due, in order, up to the ``limit`` parameter, until ``until``.
+
+    A row is due when it is pending and its ``due_at`` has come by ``now``, or when it is
+    working under a lease that expired by ``now``.
 
     Args:
         table: The work table (``id``, ``status``, ``attempts`` and ``claimed_until`` columns).
-        due: The ids to take, ordered and limited.
-        dialect: ``postgresql`` or ``sqlite``.
-        status: The status claimed rows move to.
+        due_at: The column saying when a pending row is due.
+        statuses: The pending status and the working status claimed rows move to.
+        where: Further conditions on the rows to take.
+        order_by: The order they are taken in.
         returning: The columns the claim returns.
+        dialect: ``postgresql`` or ``sqlite``.
 
     Returns:
-        An UPDATE to build once and execute with ``until`` and ``due``'s own parameters.
+        An UPDATE to build once and execute with ``now``, ``until``, ``limit`` and the
+        parameters of ``where``.
 
     """
+    pending, working = statuses
+    now = bindparam("now", type_=due_at.type)
+    due = (
+        select(table.c.id)
+        .where(
+            *where,
+            or_(
+                and_(table.c.status == pending, due_at <= now),
+                and_(table.c.status == working, table.c.claimed_until < now),
+            ),
+        )
+        .order_by(*order_by)
+        .limit(bindparam("limit", type_=Integer))
+    )
     if dialect == "postgresql":
         due = due.with_for_update(skip_locked=True)
     return (
         update(table)
         .where(table.c.id.in_(due.scalar_subquery()))
         .values(
-            status=status,
+            status=working,
             attempts=table.c.attempts + 1,
             claimed_until=bindparam("until", type_=table.c.claimed_until.type),
         )

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Update, bindparam, select, update
+from sqlalchemy import Update, bindparam, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.claims import claim_statement, claimable
+from conversations.claims import claim_statement
 from conversations.repository import insert_ignoring_conflicts
 from conversations.tables import Job, table_of
 
@@ -115,22 +115,13 @@ async def claim(
 def _claim_statement(dialect: str) -> Update:
     # Built once: constructing and keying it cost more than running it, every round.
     jobs = table_of(Job)
-    now = bindparam("now", type_=jobs.c.due_at.type)
-    due = (
-        select(jobs.c.id)
-        .where(
-            jobs.c.kind.in_(bindparam("kinds", expanding=True)),
-            claimable(jobs, jobs.c.due_at, PENDING, RUNNING, now),
-        )
-        .order_by(jobs.c.due_at, jobs.c.id)
-        .limit(bindparam("limit", type_=Integer))
-    )
     return claim_statement(
         jobs,
-        due,
-        dialect,
-        RUNNING,
-        (
+        due_at=jobs.c.due_at,
+        statuses=(PENDING, RUNNING),
+        where=(jobs.c.kind.in_(bindparam("kinds", expanding=True)),),
+        order_by=(jobs.c.due_at, jobs.c.id),
+        returning=(
             jobs.c.id,
             jobs.c.kind,
             jobs.c.payload,
@@ -139,6 +130,7 @@ def _claim_statement(dialect: str) -> Update:
             jobs.c.attempts,
             jobs.c.due_at,
         ),
+        dialect=dialect,
     )
 
 

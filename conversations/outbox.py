@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Update, bindparam, exists, func, select, update
+from sqlalchemy import Update, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.claims import claim_statement, claimable
+from conversations.claims import claim_statement
 from conversations.tables import Conversation, Message, OutboxEntry, Ticket, table_of
 
 PENDING = "pending"
@@ -95,32 +95,21 @@ def _claim_statement(dialect: str) -> Update:
     # key for the cache than to run, and dispatchers claim several times a second.
     outbox = table_of(OutboxEntry)
     earlier = outbox.alias("earlier")
-    now = bindparam("now", type_=outbox.c.next_attempt_at.type)
-    due = (
-        select(outbox.c.id)
-        .where(
+    return claim_statement(
+        outbox,
+        due_at=outbox.c.next_attempt_at,
+        statuses=(PENDING, SENDING),
+        where=(
             outbox.c.channel.in_(bindparam("channels", expanding=True)),
-            claimable(outbox, outbox.c.next_attempt_at, PENDING, SENDING, now),
             ~exists().where(
                 earlier.c.conversation_id == outbox.c.conversation_id,
                 earlier.c.id < outbox.c.id,
                 earlier.c.status.in_((PENDING, SENDING)),
             ),
-        )
-        .order_by(outbox.c.id)
-        .limit(bindparam("limit", type_=Integer))
-    )
-    return claim_statement(
-        outbox,
-        due,
-        dialect,
-        SENDING,
-        (
-            outbox.c.id,
-            outbox.c.attempts,
-            outbox.c.message_id,
-            outbox.c.reviewed_by_id,
         ),
+        order_by=(outbox.c.id,),
+        returning=(outbox.c.id, outbox.c.attempts, outbox.c.message_id, outbox.c.reviewed_by_id),
+        dialect=dialect,
     )
 
 

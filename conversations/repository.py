@@ -87,7 +87,7 @@ def open_conversation(connection: Connection, message: InboundMessage, now: date
 
     Synchronous Core statements, so the pipeline runs them in one hop: the SQLite writer
     thread, or one ``run_sync`` on PostgreSQL. On PostgreSQL one statement does it all
-    (one round trip instead of five, and no transaction of its own is needed); the
+    (one round trip instead of five statements, and no transaction of its own is needed); the
     statement-by-statement path remains for SQLite and for a race with another process.
     """
     if connection.dialect.name == "postgresql":
@@ -106,8 +106,7 @@ def open_conversation(connection: Connection, message: InboundMessage, now: date
             },
         ).one()
         if row.orphan is not None:
-            # Another process recorded the same sender at the same moment: keep its contact.
-            connection.execute(delete(table_of(Contact)).where(table_of(Contact).c.id == row.orphan))
+            _drop_contact(connection, row.orphan)
         if row.id is not None:
             return _record(row, created=bool(row.created))
     return _conversation_for(connection, message, _contact_for(connection, message, now), now)
@@ -149,11 +148,15 @@ def _contact_for(connection: Connection, message: InboundMessage, now: datetime)
     )
     if claimed is not None:
         return int(claimed)
-    # Another process created the identity first: use its contact, drop ours.
-    connection.execute(delete(table_of(Contact)).where(table_of(Contact).c.id == contact_id))
+    _drop_contact(connection, contact_id)
     existing = connection.scalar(_CONTACT_OF_IDENTITY, known)
     assert existing is not None
     return int(existing)
+
+
+def _drop_contact(connection: Connection, contact_id: int) -> None:
+    """Delete a contact just made: another process recorded the same sender first, use its contact."""
+    connection.execute(delete(table_of(Contact)).where(table_of(Contact).c.id == contact_id))
 
 
 def _conversation_for(
@@ -190,8 +193,8 @@ def _load_conversation(connection: Connection, channel: str, thread_key: str) ->
 
 
 # Built once: a customer's first message runs all of these, and constructing and keying a
-# statement costs more Python than running it.
-# What a new conversation is given, beside its timestamps.
+# statement costs more Python than running it. The opening fields are what a new
+# conversation is given, beside its timestamps.
 _OPENING_FIELDS = (
     "channel",
     "thread_key",
