@@ -24,7 +24,7 @@ from core.faq.features import lexical_features
 from core.faq.kb import KnowledgeBase
 from core.faq.lexical import LexicalIndex
 from core.faq.scoring import fused_probabilities, lexical_evidence, lexical_probabilities
-from core.text.normalize import light_normalize, normalize
+from core.text.normalize import light_normalize, normalize_question
 
 logger = logging.getLogger(__name__)
 
@@ -301,7 +301,7 @@ def build_artifacts(
     corpus = build_corpus(kb)
     report("features", topics, topics)
     lexical = LexicalIndex.build(corpus.documents())
-    negative_features = [lexical_features(normalize(text)) for text in negatives]
+    negative_features = [lexical_features(normalize_question(text)) for text in negatives]
     example_vectors = title_vectors = negative_vectors = None
     prototypes = None
     if embedder is not None:

@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from core.faq.features import lexical_features
 from core.faq.kb import KnowledgeBase
-from core.text.normalize import light_normalize, normalize
+from core.text.normalize import light_normalize, normalize, normalize_question
 
 Labels = npt.NDArray[np.int64]
 # Keywords are short and chosen by the author: they count twice in a topic's lexical document.
@@ -63,7 +63,7 @@ def build_corpus(kb: KnowledgeBase, *, with_features: bool = True) -> Corpus:
     ambiguous: set[str] = set()
 
     def remember(text: str, index: int) -> None:
-        key = normalize(text)
+        key = normalize_question(text)
         if key in exact and exact[key] != index:
             ambiguous.add(key)
         exact.setdefault(key, index)
@@ -72,7 +72,7 @@ def build_corpus(kb: KnowledgeBase, *, with_features: bool = True) -> Corpus:
         for text in topic.all_examples():
             texts.append(light_normalize(text))
             labels.append(index)
-            features.append(tuple(lexical_features(normalize(text))) if with_features else ())
+            features.append(tuple(lexical_features(normalize_question(text))) if with_features else ())
             remember(text, index)
         extra: list[str] = []
         for lang in sorted(topic.title):
@@ -80,7 +80,7 @@ def build_corpus(kb: KnowledgeBase, *, with_features: bool = True) -> Corpus:
             titles.append(light_normalize(title))
             title_labels.append(index)
             if with_features:
-                extra.extend(lexical_features(normalize(title)))
+                extra.extend(lexical_features(normalize_question(title)))
             remember(title, index)
         for lang in sorted(topic.keywords) if with_features else ():
             for keyword in topic.keywords[lang]:

@@ -37,7 +37,7 @@ from core.faq.scoring import (
 )
 from core.faq.tuning import TuningPlan
 from core.text.language import reply_language
-from core.text.normalize import light_normalize, normalize
+from core.text.normalize import light_normalize, normalize_question
 from core.text.segment import warm_up
 
 logger = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ class FaqMatcher:
     def _cheap_stages(self, text: str) -> MatchResult | _Pending:
         cut = text[:MAX_INPUT_CHARS]
         lang = reply_language(cut)
-        normalized = normalize(cut)
+        normalized = normalize_question(cut)
         if not normalized:
             return MatchResult(text, lang, Outcome.FALLBACK, None, 0.0, ())
         exact = self._exact.get(normalized)
@@ -273,7 +273,7 @@ class FaqMatcher:
         thresholds apply to every question that reaches the embedding stage.
         """
         index = {topic.id: i for i, topic in enumerate(self.kb.topics)}
-        features = [lexical_features(normalize(t[:MAX_INPUT_CHARS])) for t in texts]
+        features = [lexical_features(normalize_question(t[:MAX_INPUT_CHARS])) for t in texts]
         labels = np.array([index[g] if g is not None else -1 for g in gold], dtype=np.int64)
         vectors = None
         if self.uses_embeddings:

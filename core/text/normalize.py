@@ -12,6 +12,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Protocol
 
+from core.text.courtesy import strip_courtesy
+
 # Apostrophes vanish inside words ("hasn't" -> "hasnt") so that the contraction and its sloppy
 # spelling without the apostrophe become the same token.
 _APOSTROPHES = frozenset("'\u2019\u02bc\uff07`")
@@ -98,3 +100,19 @@ def normalize(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     folded = to_simplified(folded)
     return " ".join("".join(_fold_char(ch) for ch in folded).split())
+
+
+def normalize_question(text: str) -> str:
+    """Return :func:`normalize` of ``text`` without the greetings, pleas and thanks around it.
+
+    The form questions and knowledge-base examples are compared in (exact match and lexical
+    index); see :mod:`core.text.courtesy`.
+
+    Args:
+        text: Raw customer text.
+
+    Returns:
+        The normalised question.
+
+    """
+    return strip_courtesy(normalize(text))

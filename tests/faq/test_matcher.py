@@ -87,6 +87,29 @@ def test_the_three_outcomes_follow_the_thresholds(matcher: FaqMatcher) -> None:
     assert fallback.outcome is Outcome.FALLBACK and fallback.topic is None and fallback.suggestions == ()
 
 
+@pytest.mark.parametrize(
+    ("bare", "polite"),
+    [
+        ("my deposit has not arrived", "hi, pls help: my deposit has not arrived, thanks!"),
+        ("forgot my password", "Hello! forgot my password asap"),
+        ("充值还没到账", "你好，请问充值还没到账？谢谢"),
+    ],
+)
+def test_courtesy_changes_neither_the_answer_nor_its_cost(
+    matcher: FaqMatcher, bare: str, polite: str
+) -> None:
+    before = matcher.embedded_questions
+    expected = matcher.match(bare)
+    bare_embedded = matcher.embedded_questions - before
+    result = matcher.match(polite)
+    polite_embedded = matcher.embedded_questions - before - bare_embedded
+    assert result.outcome is expected.outcome is Outcome.ANSWER
+    assert result.topic == expected.topic
+    assert result.question == polite
+    # A question the lexical stage answers alone is answered alone with its greetings too.
+    assert polite_embedded == bare_embedded
+
+
 def test_ambiguous_question_offers_did_you_mean(matcher: FaqMatcher) -> None:
     loose = matcher.with_thresholds(Thresholds(answer=1.01, suggest=0.0))
     result = loose.match("fee for withdrawing")
