@@ -9,7 +9,8 @@ database. A load generator replays a realistic mix over many web-chat conversati
 * 15 % tickets (a question, then "talk to a human": a ticket job and its acknowledgement).
 
 It prints turns/s, p50/p99 turn latency (HTTP round trip: the engine runs inside it),
-the engine's own p99 from ``/metrics`` and the peak memory of each process. With
+the engine's own p99 from ``/metrics``, the peak memory of each process and the servers' CPU
+time per turn (steadier than throughput on a machine shared with other jobs). With
 ``--kill`` one process is killed with SIGKILL half-way (the client retries what failed,
 as an integrator would) and the database is checked afterwards: every message stored
 once, every turn answered once. ``--prefill N`` stores N old messages first, to show the
@@ -234,6 +235,15 @@ async def counts(url: str, run: str) -> tuple[int, int, int]:
         await conn.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_memory_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -304,6 +314,7 @@ def measure(args: argparse.Namespace, name: str, url: str, processes: int, port:
                 asyncio.run(wait_ready(port, proc))
             time.sleep(4 if args.engine == "faq" else 1)  # the embeddings index loads from its cache
             run = f"r{int(time.time())}"
+            cpu_before = {p.pid: cpu_seconds(p.pid) for p in procs}
             victim = procs[-1] if args.kill and processes > 1 else None
             print(
                 f"[{name}] {processes} process(es), {args.conversations} conversations"
@@ -315,6 +326,8 @@ def measure(args: argparse.Namespace, name: str, url: str, processes: int, port:
             elapsed, results = asyncio.run(
                 drive(port, args.conversations, args.concurrency, run, victim, args.rate)
             )
+            # A killed process's CPU is gone with it: the figure counts the survivors' share.
+            cpu = sum(cpu_seconds(p.pid) - cpu_before[p.pid] for p in procs if p.poll() is None)
             p99_engine = asyncio.run(engine_p99(port))
             memory = [peak_memory_mb(p.pid) for p in procs if p.poll() is None]
             lat = sorted(results.latencies)
@@ -324,7 +337,9 @@ def measure(args: argparse.Namespace, name: str, url: str, processes: int, port:
                 f"{name:<22} {processes} proc  {results.turns:>6} turns in {elapsed:6.1f} s = "
                 f"{results.turns / elapsed:6.0f} turns/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
                 f"engine p99 ≤ {p99_engine:.0f} ms  peak RSS {'/'.join(f'{m:.0f}' for m in memory)} MB"
-                + (f"  retried {results.retried}" if results.retried else ""),
+                + (f"  retried {results.retried}" if results.retried else "")
+                # Throughput on a shared machine moves with its neighbours; CPU per turn much less.
+                + f"  server CPU {1000 * cpu / max(results.turns, 1):.2f} ms/turn",
                 flush=True,
             )
             if not url.startswith("sqlite"):
