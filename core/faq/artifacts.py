@@ -24,7 +24,7 @@ from core.faq.features import lexical_features
 from core.faq.kb import KnowledgeBase
 from core.faq.lexical import LexicalIndex
 from core.faq.scoring import fused_probabilities, lexical_evidence, lexical_probabilities
-from core.text.normalize import light_normalize, normalize_question
+from core.text.normalize import light_question, normalize_question
 
 logger = logging.getLogger(__name__)
 
@@ -305,7 +305,7 @@ def build_artifacts(
     example_vectors = title_vectors = negative_vectors = None
     prototypes = None
     if embedder is not None:
-        texts = [*corpus.example_texts, *corpus.title_texts, *(light_normalize(t) for t in negatives)]
+        texts = [*corpus.example_texts, *corpus.title_texts, *(light_question(t) for t in negatives)]
         vectors = embed_all(embedder, texts, report, "embedding")
         n_ex, n_title = len(corpus.example_texts), len(corpus.title_texts)
         example_vectors = vectors[:n_ex]

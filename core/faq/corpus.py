@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from core.faq.features import lexical_features
 from core.faq.kb import KnowledgeBase
-from core.text.normalize import light_normalize, normalize, normalize_question
+from core.text.normalize import light_question, normalize, normalize_question
 
 Labels = npt.NDArray[np.int64]
 # Keywords are short and chosen by the author: they count twice in a topic's lexical document.
@@ -70,14 +70,14 @@ def build_corpus(kb: KnowledgeBase, *, with_features: bool = True) -> Corpus:
 
     for index, topic in enumerate(kb.topics):
         for text in topic.all_examples():
-            texts.append(light_normalize(text))
+            texts.append(light_question(text))
             labels.append(index)
             features.append(tuple(lexical_features(normalize_question(text))) if with_features else ())
             remember(text, index)
         extra: list[str] = []
         for lang in sorted(topic.title):
             title = topic.title[lang]
-            titles.append(light_normalize(title))
+            titles.append(light_question(title))
             title_labels.append(index)
             if with_features:
                 extra.extend(lexical_features(normalize_question(title)))

@@ -20,7 +20,7 @@ import numpy.typing as npt
 logger = logging.getLogger(__name__)
 
 # Bumped whenever what is cached (features, training recipe) changes meaning.
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 
 
 class ArrayCache:

@@ -37,7 +37,7 @@ from core.faq.scoring import (
 )
 from core.faq.tuning import TuningPlan
 from core.text.language import reply_language
-from core.text.normalize import light_normalize, normalize_question
+from core.text.normalize import light_question, normalize_question
 from core.text.segment import warm_up
 
 logger = logging.getLogger(__name__)
@@ -249,7 +249,7 @@ class FaqMatcher:
             # threshold: report no less than it, so that score and outcome never disagree.
             score = max(float(lexical_probabilities(evidence)[evidence.top]), thresholds.answer)
             return MatchResult(text, lang, Outcome.ANSWER, self.kb.topics[evidence.top], score, ())
-        return _Pending(text, lang, light_normalize(cut), evidence)
+        return _Pending(text, lang, light_question(cut), evidence)
 
     def _decide(self, question: str, lang: Literal["zh", "en"], probs: Vector) -> MatchResult:
         order = ranked(probs, MAX_SUGGESTIONS)
@@ -279,7 +279,7 @@ class FaqMatcher:
         if self.uses_embeddings:
             assert self._embedder is not None
             vectors = embed_all(
-                self._embedder, [light_normalize(t[:MAX_INPUT_CHARS]) for t in texts], _ignore, "observing"
+                self._embedder, [light_question(t[:MAX_INPUT_CHARS]) for t in texts], _ignore, "observing"
             )
         return observe(self._artifacts.lexical, features, labels, self._artifacts.prototypes, vectors)
 

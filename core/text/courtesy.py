@@ -5,7 +5,8 @@ to a bag-of-words index "hi", "pls", "help" and "thanks" are rare words that no 
 they dilute the question's match score so much that a plain question needs the (slow)
 embedding model only because it was polite. :func:`strip_courtesy` removes such phrases from
 the start and the end of normalised text; words inside the question are never touched, so
-"I need help from a person" keeps its "help".
+"I need help from a person" keeps its "help". :func:`strip_courtesy_light` does the same to
+the lightly normalised form (case and punctuation kept) that the embedding model reads.
 """
 
 from __future__ import annotations
@@ -132,6 +133,62 @@ _LEADING = re.compile(
 _TRAILING = re.compile(
     rf"(?:(?:^| )(?:{_alternation(_EN_TRAILING + _ZH_ALONE)})|(?:{_alternation(_ZH_TRAILING)}))$"
 )
+
+
+# The same phrases in lightly normalised text: any case, words apart by spaces or punctuation.
+_SEP = r"[\W_]+"
+
+
+def _light_alternation(phrases: tuple[str, ...]) -> str:
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    return "|".join(_SEP.join(re.escape(word) for word in p.split(" ")) for p in ordered)
+
+
+_LIGHT_LEADING = re.compile(
+    rf"^[\W_]*(?:(?:{_light_alternation(_EN_LEADING + _ZH_ALONE)})(?!\w)|(?:{_light_alternation(_ZH_LEADING)}))[\W_]*",
+    re.IGNORECASE,
+)
+_LIGHT_TRAILING = re.compile(
+    rf"(?:(?<!\w)(?:{_light_alternation(_EN_TRAILING + _ZH_ALONE)})|(?:{_light_alternation(_ZH_TRAILING)}))[\W_]*$",
+    re.IGNORECASE,
+)
+# Punctuation left dangling where a phrase was cut off ("…, thanks" leaves "…,"); question and
+# exclamation marks stay: they are part of the question.
+_DANGLING = " ,，、;；:：-–—~～"
+
+
+def _number(word: str) -> bool:
+    digits = word.strip("#()[]（）.,，:：")
+    return digits.isdigit()
+
+
+def strip_courtesy_light(text: str) -> str:
+    """:func:`strip_courtesy` for lightly normalised text (case and punctuation kept).
+
+    Args:
+        text: Output of :func:`core.text.normalize.light_normalize`.
+
+    Returns:
+        The question without the greetings, pleas and thanks around it; ``text`` itself when
+        nothing else is left.
+
+    """
+    words = text.split(" ")
+    start, end = 0, len(words)
+    while start < end and _number(words[start]):
+        start += 1
+    while end > start and _number(words[end - 1]):
+        end -= 1
+    core = " ".join(words[start:end])
+    while True:
+        shorter = _LIGHT_LEADING.sub("", core, count=1).lstrip(_DANGLING)
+        shorter = _LIGHT_TRAILING.sub("", shorter, count=1).rstrip(_DANGLING)
+        if shorter == core:
+            break
+        core = shorter
+    if not any(ch.isalnum() for ch in core):
+        return text
+    return " ".join([*words[:start], core, *words[end:]])
 
 
 def strip_courtesy(text: str) -> str:

@@ -12,7 +12,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Protocol
 
-from core.text.courtesy import strip_courtesy
+from core.text.courtesy import strip_courtesy, strip_courtesy_light
 
 # Apostrophes vanish inside words ("hasn't" -> "hasnt") so that the contraction and its sloppy
 # spelling without the apostrophe become the same token.
@@ -116,3 +116,18 @@ def normalize_question(text: str) -> str:
 
     """
     return strip_courtesy(normalize(text))
+
+
+def light_question(text: str) -> str:
+    """Return :func:`light_normalize` of ``text`` without the greetings, pleas and thanks around it.
+
+    The form the embedding model reads questions and knowledge-base examples in.
+
+    Args:
+        text: Raw customer text.
+
+    Returns:
+        The lightly normalised question.
+
+    """
+    return strip_courtesy_light(light_normalize(text))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.text import normalize_question, strip_courtesy
+from core.text import light_question, normalize_question, strip_courtesy
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,23 @@ def test_a_message_of_courtesy_only_is_kept_whole(bare: str) -> None:
 
 def test_empty_text() -> None:
     assert strip_courtesy("") == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Hi, pls help: my deposit hasn't arrived, thanks!", "my deposit hasn't arrived"),
+        ("Hey there!! How do I reset 2FA?? thx", "How do I reset 2FA??"),
+        ("urgent - withdrawal stuck ASAP", "withdrawal stuck"),
+        ("你好，请问怎么提现？谢谢", "怎么提现?"),
+        ("喂，充值没到账 急", "充值没到账"),
+        ("where is my withdrawal, thanks #4711", "where is my withdrawal #4711"),
+        ("I need help from a person", "I need help from a person"),
+        ("Hello!", "Hello!"),
+        ("急用钱怎么办", "急用钱怎么办"),
+    ],
+)
+def test_the_embedding_model_reads_the_question_with_its_case_and_punctuation(
+    raw: str, expected: str
+) -> None:
+    assert light_question(raw) == expected
