@@ -1,6 +1,6 @@
 """Text utilities shared by the matcher: normalisation, language detection and segmentation."""
 
-from core.text.courtesy import strip_courtesy, strip_courtesy_light
+from core.text.courtesy import strip_courtesy
 from core.text.language import detect_language, reply_language
 from core.text.normalize import light_normalize, light_question, normalize, normalize_question, to_simplified
 from core.text.segment import segment
@@ -14,6 +14,5 @@ __all__ = [
     "reply_language",
     "segment",
     "strip_courtesy",
-    "strip_courtesy_light",
     "to_simplified",
 ]

@@ -4,17 +4,17 @@
 to a bag-of-words index "hi", "pls", "help" and "thanks" are rare words that no topic contains:
 they dilute the question's match score so much that a plain question needs the (slow)
 embedding model only because it was polite. :func:`strip_courtesy` removes such phrases from
-the start and the end of normalised text; words inside the question are never touched, so
-"I need help from a person" keeps its "help". :func:`strip_courtesy_light` does the same to
-the lightly normalised form (case and punctuation kept) that the embedding model reads.
+the start and the end of normalised text, and of the lightly normalised form (case and
+punctuation kept) that the embedding model reads; words inside the question are never touched,
+so "I need help from a person" keeps its "help".
 """
 
 from __future__ import annotations
 
 import re
 
-# Phrases in normalised form (lower case, simplified Chinese, no punctuation). Multi-word
-# phrases come before their prefixes in the alternation (longest first).
+# Phrases in simplified Chinese and lower case (matched in any case), words apart by one space
+# (matched across any run of spaces and punctuation).
 _EN_LEADING = (
     "hello there",
     "hi there",
@@ -123,33 +123,21 @@ _ZH_TRAILING = (
 _ZH_ALONE = ("喂", "嗨", "急")
 
 
-def _alternation(phrases: tuple[str, ...]) -> str:
-    return "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True))
-
-
-_LEADING = re.compile(
-    rf"^(?:(?:{_alternation(_EN_LEADING + _ZH_ALONE)})(?: |$)|(?:{_alternation(_ZH_LEADING)}) ?)"
-)
-_TRAILING = re.compile(
-    rf"(?:(?:^| )(?:{_alternation(_EN_TRAILING + _ZH_ALONE)})|(?:{_alternation(_ZH_TRAILING)}))$"
-)
-
-
-# The same phrases in lightly normalised text: any case, words apart by spaces or punctuation.
 _SEP = r"[\W_]+"
 
 
-def _light_alternation(phrases: tuple[str, ...]) -> str:
+def _alternation(phrases: tuple[str, ...]) -> str:
+    # Longest first, so that a multi-word phrase wins over its first word.
     ordered = sorted(set(phrases), key=len, reverse=True)
     return "|".join(_SEP.join(re.escape(word) for word in p.split(" ")) for p in ordered)
 
 
-_LIGHT_LEADING = re.compile(
-    rf"^[\W_]*(?:(?:{_light_alternation(_EN_LEADING + _ZH_ALONE)})(?!\w)|(?:{_light_alternation(_ZH_LEADING)}))[\W_]*",
+_LEADING = re.compile(
+    rf"^[\W_]*(?:(?:{_alternation(_EN_LEADING + _ZH_ALONE)})(?!\w)|(?:{_alternation(_ZH_LEADING)}))[\W_]*",
     re.IGNORECASE,
 )
-_LIGHT_TRAILING = re.compile(
-    rf"(?:(?<!\w)(?:{_light_alternation(_EN_TRAILING + _ZH_ALONE)})|(?:{_light_alternation(_ZH_TRAILING)}))[\W_]*$",
+_TRAILING = re.compile(
+    rf"(?:(?<!\w)(?:{_alternation(_EN_TRAILING + _ZH_ALONE)})|(?:{_alternation(_ZH_TRAILING)}))[\W_]*$",
     re.IGNORECASE,
 )
 # Punctuation left dangling where a phrase was cut off ("…, thanks" leaves "…,"); question and
@@ -162,15 +150,19 @@ def _number(word: str) -> bool:
     return digits.isdigit()
 
 
-def strip_courtesy_light(text: str) -> str:
-    """:func:`strip_courtesy` for lightly normalised text (case and punctuation kept).
+def strip_courtesy(text: str) -> str:
+    """Remove greetings, pleas and thanks from the start and end of a question.
+
+    Numbers at either end are looked through and kept ("… thanks #4711" loses "thanks", not
+    "#4711"); punctuation left dangling where a phrase was cut off goes with it.
 
     Args:
-        text: Output of :func:`core.text.normalize.light_normalize`.
+        text: Output of :func:`core.text.normalize.normalize` or of
+            :func:`core.text.normalize.light_normalize`.
 
     Returns:
-        The question without the greetings, pleas and thanks around it; ``text`` itself when
-        nothing else is left.
+        The question without them; ``text`` itself when nothing else is left (a bare "hello"
+        or "thanks" is still something to answer).
 
     """
     words = text.split(" ")
@@ -181,42 +173,11 @@ def strip_courtesy_light(text: str) -> str:
         end -= 1
     core = " ".join(words[start:end])
     while True:
-        shorter = _LIGHT_LEADING.sub("", core, count=1).lstrip(_DANGLING)
-        shorter = _LIGHT_TRAILING.sub("", shorter, count=1).rstrip(_DANGLING)
+        shorter = _LEADING.sub("", core, count=1).lstrip(_DANGLING)
+        shorter = _TRAILING.sub("", shorter, count=1).rstrip(_DANGLING)
         if shorter == core:
             break
         core = shorter
     if not any(ch.isalnum() for ch in core):
-        return text
-    return " ".join([*words[:start], core, *words[end:]])
-
-
-def strip_courtesy(text: str) -> str:
-    """Remove greetings, pleas and thanks from the start and end of normalised text.
-
-    Numbers at either end are looked through and kept ("… thanks 4711" loses "thanks", not
-    "4711").
-
-    Args:
-        text: Output of :func:`core.text.normalize.normalize`.
-
-    Returns:
-        The question without them; ``text`` itself when nothing else is left (a bare "hello"
-        or "thanks" is still something to answer).
-
-    """
-    words = text.split(" ")
-    start, end = 0, len(words)
-    while start < end and words[start].isdigit():
-        start += 1
-    while end > start and words[end - 1].isdigit():
-        end -= 1
-    core = " ".join(words[start:end])
-    while True:
-        shorter = _TRAILING.sub("", _LEADING.sub("", core, count=1), count=1).strip()
-        if shorter == core:
-            break
-        core = shorter
-    if not core:
         return text
     return " ".join([*words[:start], core, *words[end:]])

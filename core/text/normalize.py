@@ -12,7 +12,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Protocol
 
-from core.text.courtesy import strip_courtesy, strip_courtesy_light
+from core.text.courtesy import strip_courtesy
 
 # Apostrophes vanish inside words ("hasn't" -> "hasnt") so that the contraction and its sloppy
 # spelling without the apostrophe become the same token.
@@ -130,4 +130,4 @@ def light_question(text: str) -> str:
         The lightly normalised question.
 
     """
-    return strip_courtesy_light(light_normalize(text))
+    return strip_courtesy(light_normalize(text))
