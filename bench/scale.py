@@ -244,6 +244,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time of the local PostgreSQL server's processes (backends that exit take theirs away).
+
+    The pools are fixed, so the backends serving the run live through it and their CPU counts.
+    """
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if (proc / "comm").read_text().strip() == "postgres":
+                    total += cpu_seconds(int(proc.name))
+            except OSError:
+                continue
+    return total
+
+
 def peak_memory_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -315,6 +331,8 @@ def measure(args: argparse.Namespace, name: str, url: str, processes: int, port:
             time.sleep(4 if args.engine == "faq" else 1)  # the embeddings index loads from its cache
             run = f"r{int(time.time())}"
             cpu_before = {p.pid: cpu_seconds(p.pid) for p in procs}
+            pg_before = postgres_cpu_seconds()
+            own_before = sum(os.times()[:2])
             victim = procs[-1] if args.kill and processes > 1 else None
             print(
                 f"[{name}] {processes} process(es), {args.conversations} conversations"
@@ -328,6 +346,8 @@ def measure(args: argparse.Namespace, name: str, url: str, processes: int, port:
             )
             # A killed process's CPU is gone with it: the figure counts the survivors' share.
             cpu = sum(cpu_seconds(p.pid) - cpu_before[p.pid] for p in procs if p.poll() is None)
+            pg_cpu = postgres_cpu_seconds() - pg_before if not url.startswith("sqlite") else 0.0
+            own_cpu = sum(os.times()[:2]) - own_before
             p99_engine = asyncio.run(engine_p99(port))
             memory = [peak_memory_mb(p.pid) for p in procs if p.poll() is None]
             lat = sorted(results.latencies)
@@ -340,6 +360,15 @@ def measure(args: argparse.Namespace, name: str, url: str, processes: int, port:
                 + (f"  retried {results.retried}" if results.retried else "")
                 # Throughput on a shared machine moves with its neighbours; CPU per turn much less.
                 + f"  server CPU {1000 * cpu / max(results.turns, 1):.2f} ms/turn",
+                flush=True,
+            )
+            # The budget of a target rate is the machine's cores over the rate, for every part.
+            per_turn = 1000 / max(results.turns, 1)
+            print(
+                f"{'':<22} CPU a turn: servers {per_turn * cpu:.2f} ms + PostgreSQL "
+                f"{per_turn * pg_cpu:.2f} ms + load generator {per_turn * own_cpu:.2f} ms = "
+                f"{per_turn * (cpu + pg_cpu + own_cpu):.2f} ms "
+                f"(the machine has {1000 * (os.cpu_count() or 1) / 300:.2f} ms a turn at 300 turns/s)",
                 flush=True,
             )
             if not url.startswith("sqlite"):
