@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import orjson
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, ExceptionContext, make_url
@@ -36,6 +37,15 @@ T = TypeVar("T")
 # What a lost or refused connection surfaces as, from the drivers or from SQLAlchemy
 # (PoolTimeout: every pooled connection stayed busy for the pool's whole timeout).
 UNAVAILABLE = (OSError, ConnectionError, OperationalError, InterfaceError, PoolTimeout, DisconnectionError)
+# The same, as the bare asyncpg driver raises it (no SQLAlchemy wrapper in between).
+DRIVER_LOST = (
+    OSError,
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.exceptions.OperatorInterventionError,  # the server shutting down, or killing the backend
+)
 
 
 class Database:
@@ -154,6 +164,35 @@ class Database:
             async with self._autocommit.connect() as connection:
                 return await connection.run_sync(work)
         except UNAVAILABLE as exc:
+            raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+
+    async def run_on_driver(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """Run ``work`` on a pooled connection's bare asyncpg driver, outside any transaction.
+
+        PostgreSQL only, for the hottest statements: SQLAlchemy's cost per statement
+        (compiling, parameter and result processing, the greenlet hop) is several times
+        the driver's. Each statement commits on its own, so ``work`` should be one
+        statement (or statements each safe to keep alone). The connection comes from the
+        same pool as every other, checked the same way when it sat idle.
+
+        Raises:
+            StoreUnavailable: The database cannot be reached (the connection is discarded).
+
+        """
+        assert not self.is_sqlite, "the asyncpg driver is PostgreSQL's"
+        try:
+            async with self._autocommit.connect() as connection:
+                raw = await connection.get_raw_connection()
+                try:
+                    return await work(raw.driver_connection)
+                except BaseException as exc:
+                    # A server error (a constraint, bad data) leaves the connection usable;
+                    # anything else (lost, cancelled mid-statement) may not: replace it.
+                    if not isinstance(exc, asyncpg.PostgresError) or isinstance(exc, DRIVER_LOST):
+                        with contextlib.suppress(Exception):
+                            await connection.invalidate()
+                    raise
+        except (*UNAVAILABLE, *DRIVER_LOST) as exc:
             raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
 
     def _write_sync(self, work: Callable[[Connection], T]) -> T:

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from conversations import jobs
+from conversations import jobs, turns_postgres
 from conversations.database import Database
 from conversations.jobs import NewJob
 from conversations.repository import StoredReply, insert_ignoring_conflicts
@@ -162,23 +163,64 @@ class TurnWriter:
                 # One bad turn must not fail the others: retry each alone to find it.
                 log.warning("group commit of %d turns failed (%s); retrying one by one", len(batch), exc)
                 for pending in batch:
+                    if pending.future.done():  # written by a part of the group that succeeded
+                        continue
                     try:
                         await self._commit([pending])
                     except Exception as single:
                         _settle(pending, single)
 
     async def _commit(self, batch: Sequence[_Pending]) -> None:
-        turns = [p.write for p in batch]
-        results = await self._db.run_write(lambda connection: self._write(connection, turns))
-        for pending, result in zip(batch, results, strict=True):
-            if not pending.future.done():
-                pending.future.set_result(result)
+        if self._db.is_sqlite:
+            simple: Sequence[_Pending] = ()
+            other = batch
+        else:
+            simple = [p for p in batch if turns_postgres.is_simple(p.write)]
+            other = [p for p in batch if not turns_postgres.is_simple(p.write)]
+        if simple:
+            turns = [p.write for p in simple]
+            _settle_all(
+                simple, await self._db.run_on_driver(lambda driver: self._write_one_statement(driver, turns))
+            )
+        if other:
+            turns = [p.write for p in other]
+            _settle_all(other, await self._db.run_write(lambda connection: self._write(connection, turns)))
+
+    async def _write_one_statement(
+        self, driver: asyncpg.Connection, turns: Sequence[TurnWrite]
+    ) -> list[TurnWritten]:
+        arguments = turns_postgres.arguments(turns)
+        # One statement commits as it completes: "rows written, not yet committed" is now.
+        if self._before_commit is not None:
+            self._before_commit()
+        found = turns_postgres.stored(await driver.fetch(turns_postgres.STATEMENT, *arguments))
+        results: list[TurnWritten] = []
+        for number, turn in enumerate(turns, start=1):
+            message_id = found.inbound.get(number)
+            if turn.conversation_id in found.stale:
+                results.append(TurnWritten(None, stale=True))
+            elif message_id is None:
+                results.append(TurnWritten(None))
+            else:
+                ids = found.replies.get(message_id, ())
+                stored = tuple(
+                    StoredReply(i, r.text, r.buttons, turn.now)
+                    for i, r in zip(ids, turn.replies, strict=True)
+                )
+                results.append(TurnWritten(message_id, stored))
+        return results
 
     def _write(self, connection: Connection, turns: Sequence[TurnWrite]) -> list[TurnWritten]:
         results = write_turns(connection, turns)
         if self._before_commit is not None:
             self._before_commit()
         return results
+
+
+def _settle_all(batch: Sequence[_Pending], results: Sequence[TurnWritten]) -> None:
+    for pending, result in zip(batch, results, strict=True):
+        if not pending.future.done():
+            pending.future.set_result(result)
 
 
 def _settle(pending: _Pending, exc: BaseException) -> None:

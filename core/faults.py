@@ -14,7 +14,7 @@ from core.settings import FaultSettings
 
 # Every point the code reaches; the crash tests pick from these.
 POINTS = (
-    "pipeline.before_commit",  # a turn's rows are written, its transaction not yet committed
+    "pipeline.before_commit",  # a turn is decided, nothing of it durable yet (its rows written, or about to be by one statement)
     "pipeline.after_commit",  # the turn is durable, the dispatcher not yet woken
     "dispatcher.after_claim",  # deliveries leased, nothing sent
     "dispatcher.after_send",  # the platform accepted a reply, the outcome not yet recorded
