@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, exists, or_, select, update
 
 from conversations.database import Database
+from conversations.driver_statements import DriverStatement
 from conversations.repository import insert_ignoring_conflicts
 from conversations.tables import ChannelState, Conversation, Message, OutboxEntry, Ticket
 
@@ -46,12 +47,15 @@ class ChannelStateStore:
         Both are read by one statement, so from one snapshot: a value written before the
         conversation was created is always seen with it.
         """
+        params = {"channel": self._channel, "key": key, "thread_key": thread_key}
+        if not self._db.is_sqlite:  # read for every new web chat session: the driver's cost only
+            found = await self._db.run_on_driver(
+                lambda driver: _VALUE_WITH_THREAD_ON_DRIVER.fetchrow(driver, params)
+            )
+            assert found is not None
+            return found[0], bool(found[1])
         async with self._db.single_reads() as connection:
-            row = (
-                await connection.execute(
-                    _VALUE_WITH_THREAD, {"channel": self._channel, "key": key, "thread_key": thread_key}
-                )
-            ).one()
+            row = (await connection.execute(_VALUE_WITH_THREAD, params)).one()
         return row[0], bool(row[1])
 
     async def put(self, key: str, value: str) -> None:
@@ -156,3 +160,4 @@ _VALUE_WITH_THREAD = select(
         Conversation.channel == bindparam("channel"), Conversation.thread_key == bindparam("thread_key")
     ),
 )
+_VALUE_WITH_THREAD_ON_DRIVER = DriverStatement(_VALUE_WITH_THREAD)

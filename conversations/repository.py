@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import (
     Insert,
-    Select,
     bindparam,
     delete,
     exists,
@@ -30,6 +30,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.database import Database
+from conversations.driver_statements import DriverStatement
 from conversations.tables import Base, Contact, Conversation, Identity, Message, OutboxEntry, table_of
 from conversations.values import Author, Button, Direction, InboundMessage
 
@@ -82,33 +84,54 @@ def insert_ignoring_conflicts(dialect: str, table: type[Base]) -> Insert:
     return sqlite.insert(table_of(table)).on_conflict_do_nothing()
 
 
-def open_conversation(connection: Connection, message: InboundMessage, now: datetime) -> ConversationRecord:
+async def first_contact(db: Database, message: InboundMessage, now: datetime) -> ConversationRecord:
     """The conversation of the message's thread, creating it (and the sender's contact) on first contact.
 
-    Synchronous Core statements, so the pipeline runs them in one hop: the SQLite writer
-    thread, or one ``run_sync`` on PostgreSQL. On PostgreSQL one statement does it all
-    (one round trip instead of five statements, and no transaction of its own is needed); the
-    statement-by-statement path remains for SQLite and for a race with another process.
+    On PostgreSQL one statement does it all on the bare driver (one round trip instead of
+    five statements, and no transaction of its own is needed); the statement-by-statement
+    path (:func:`open_conversation`) remains for SQLite and for a race with another process.
+    Each statement is safe on its own (a contact and identity kept without their
+    conversation are found again next time), so none runs in a transaction.
     """
-    if connection.dialect.name == "postgresql":
-        sender = message.sender
-        row = connection.execute(
-            _first_contact_in_one_statement(),
-            {
-                "channel": message.channel,
-                "external_id": sender.external_id,
-                "handle": sender.handle,
-                "display_name": sender.display_name,
-                "language": sender.language_hint,
-                "thread_key": message.thread_key,
-                "surface": message.surface.value,
-                "now": now,
-            },
-        ).one()
-        if row.orphan is not None:
-            _drop_contact(connection, row.orphan)
-        if row.id is not None:
-            return _record(row, created=bool(row.created))
+    if not db.is_sqlite:
+        found = await db.run_on_driver(lambda driver: open_conversation_on_driver(driver, message, now))
+        if found is not None:
+            return found
+    return await db.run_unwrapped(lambda connection: open_conversation(connection, message, now))
+
+
+async def open_conversation_on_driver(
+    driver: asyncpg.Connection, message: InboundMessage, now: datetime
+) -> ConversationRecord | None:
+    """PostgreSQL's one-statement first contact; ``None`` if a concurrent one won a race."""
+    sender = message.sender
+    row = await _first_contact_in_one_statement().fetchrow(
+        driver,
+        {
+            "channel": message.channel,
+            "external_id": sender.external_id,
+            "handle": sender.handle,
+            "display_name": sender.display_name,
+            "language": sender.language_hint,
+            "thread_key": message.thread_key,
+            "surface": message.surface.value,
+            "now": now,
+        },
+    )
+    assert row is not None, "the statement always returns one row"
+    if row["orphan"] is not None:
+        await _DROP_CONTACT.fetch(driver, {"id": row["orphan"]})
+    if row["id"] is None:
+        return None
+    return _record(row, created=bool(row["created"]))
+
+
+def open_conversation(connection: Connection, message: InboundMessage, now: datetime) -> ConversationRecord:
+    """The conversation of the message's thread, statement by statement (see :func:`first_contact`).
+
+    Synchronous Core statements, so the caller runs them in one hop: the SQLite writer
+    thread, or one ``run_sync`` on PostgreSQL.
+    """
     return _conversation_for(connection, message, _contact_for(connection, message, now), now)
 
 
@@ -156,7 +179,7 @@ def _contact_for(connection: Connection, message: InboundMessage, now: datetime)
 
 def _drop_contact(connection: Connection, contact_id: int) -> None:
     """Delete a contact just made: another process recorded the same sender first, use its contact."""
-    connection.execute(delete(table_of(Contact)).where(table_of(Contact).c.id == contact_id))
+    connection.execute(_DROP_CONTACT_STATEMENT, {"id": contact_id})
 
 
 def _conversation_for(
@@ -164,7 +187,7 @@ def _conversation_for(
 ) -> ConversationRecord:
     row = _load_conversation(connection, message.channel, message.thread_key)
     if row is not None:
-        return _record(row, created=False)
+        return _record(row._mapping, created=False)
     inserted = connection.execute(
         _first_contact_statements(connection.dialect.name)[1],
         {
@@ -181,11 +204,11 @@ def _conversation_for(
         },
     ).first()
     if inserted is not None:
-        return _record(inserted, created=True)
+        return _record(inserted._mapping, created=True)
     # Another process opened it first.
     row = _load_conversation(connection, message.channel, message.thread_key)
     assert row is not None
-    return _record(row, created=False)
+    return _record(row._mapping, created=False)
 
 
 def _load_conversation(connection: Connection, channel: str, thread_key: str) -> Any:
@@ -218,10 +241,12 @@ _CONTACT_OF_IDENTITY = select(table_of(Identity).c.contact_id).where(
     table_of(Identity).c.external_id == bindparam("external_id"),
 )
 _NEW_CONTACT = table_of(Contact).insert().returning(table_of(Contact).c.id)
+_DROP_CONTACT_STATEMENT = delete(table_of(Contact)).where(table_of(Contact).c.id == bindparam("id"))
+_DROP_CONTACT = DriverStatement(_DROP_CONTACT_STATEMENT)
 
 
 @functools.cache
-def _first_contact_in_one_statement() -> Select[Any]:
+def _first_contact_in_one_statement() -> DriverStatement:
     """PostgreSQL: find or create the sender's contact and the thread's conversation in one statement.
 
     Data-modifying CTEs: the sender's contact and identity are created unless the identity
@@ -300,7 +325,7 @@ def _first_contact_in_one_statement() -> Select[Any]:
     ).subquery("conversation")
     orphan = select(new_contact.c.id).where(~exists(select(new_identity.c.contact_id))).scalar_subquery()
     one = select(literal(1).label("one")).subquery("one")
-    return select(*rows.c, orphan.label("orphan")).select_from(one.outerjoin(rows, true()))
+    return DriverStatement(select(*rows.c, orphan.label("orphan")).select_from(one.outerjoin(rows, true())))
 
 
 @functools.cache
@@ -312,20 +337,21 @@ def _first_contact_statements(dialect: str) -> tuple[Insert, Insert]:
 
 
 def _record(row: Any, *, created: bool) -> ConversationRecord:
+    """A conversation from a row with its columns by name (an asyncpg record, a row's mapping)."""
     return ConversationRecord(
-        id=row.id,
-        channel=row.channel,
-        thread_key=row.thread_key,
-        surface=row.surface,
-        contact_id=row.contact_id,
-        language=row.language,
-        status=row.status,
-        bot_state=row.bot_state or {},
-        slots=row.slots or {},
-        ticket_id=row.ticket_id,
-        assigned_agent_id=row.assigned_agent_id,
+        id=row["id"],
+        channel=row["channel"],
+        thread_key=row["thread_key"],
+        surface=row["surface"],
+        contact_id=row["contact_id"],
+        language=row["language"],
+        status=row["status"],
+        bot_state=row["bot_state"] or {},
+        slots=row["slots"] or {},
+        ticket_id=row["ticket_id"],
+        assigned_agent_id=row["assigned_agent_id"],
         created=created,
-        last_message_at=row.last_message_at,
+        last_message_at=row["last_message_at"],
     )
 
 

@@ -331,11 +331,7 @@ class Pipeline:
         return TurnResult(written.message_id, conversation.id, False, stored)
 
     async def _load(self, message: InboundMessage, now: datetime) -> ConversationRecord:
-        # Each statement of a first contact is safe on its own (a contact and identity kept
-        # without their conversation are found again next time): no transaction needed.
-        return await self._db.run_unwrapped(
-            lambda connection: repo.open_conversation(connection, message, now)
-        )
+        return await repo.first_contact(self._db, message, now)
 
     async def _duplicate(self, message: InboundMessage, conversation_id: int) -> TurnResult:
         async with self._db.reader() as session:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from conversations import repository as repo
 from conversations.database import Database
@@ -29,7 +30,7 @@ def message(sender: str, thread: str, surface: Surface = Surface.PRIVATE) -> Inb
 
 
 async def opened(db: Database, inbound: InboundMessage) -> ConversationRecord:
-    return await db.run_write(lambda connection: repo.open_conversation(connection, inbound, NOW))
+    return await repo.first_contact(db, inbound, NOW)
 
 
 async def counts(db: Database) -> tuple[int, int, int]:
@@ -89,21 +90,22 @@ async def test_concurrent_first_contacts_make_one_of_each(database_url: str) -> 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_on_postgresql_a_first_contact_is_one_statement(db: Database) -> None:
-    statements: list[str] = []
+    async def first_contact(driver: asyncpg.Connection) -> tuple[ConversationRecord | None, int]:
+        statements: list[str] = []
 
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
+        def count(record: asyncpg.connection.LoggedQuery) -> None:
+            statements.append(record.query)
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        record = await db.run_unwrapped(
-            lambda connection: repo.open_conversation(connection, message("carol", "chat-9"), NOW)
-        )
-        assert record.created and len(statements) == 1
-        again = await db.run_unwrapped(
-            lambda connection: repo.open_conversation(connection, message("carol", "chat-9"), NOW)
-        )
-        assert not again.created and again.id == record.id and len(statements) == 2
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+        driver.add_query_logger(count)
+        try:
+            record = await repo.open_conversation_on_driver(driver, message("carol", "chat-9"), NOW)
+            await asyncio.sleep(0)  # query loggers are called soon after, not during, the query
+            return record, len(statements)
+        finally:
+            driver.remove_query_logger(count)
+
+    record, statements = await db.run_on_driver(first_contact)
+    assert record is not None and record.created and statements == 1
+    again, statements = await db.run_on_driver(first_contact)
+    assert again is not None and not again.created and again.id == record.id and statements == 1
     assert await counts(db) == (1, 1, 1)
