@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from core.validation import validate_deposit_time
+from core.validation.deposit_time import _parse_simple_english, _parse_with_dateparser
 from tests.validation.conftest import SHANGHAI
 
 
@@ -134,3 +135,28 @@ def test_other_time_zones(now: datetime) -> None:
 def test_naive_now_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         validate_deposit_time("yesterday", datetime(2026, 11, 21, 10))
+
+
+@pytest.mark.parametrize("hour", [0, 1, 9, 12, 15, 23])
+def test_the_direct_reading_of_clock_times_agrees_with_dateparser(hour: int) -> None:
+    # The commonest answers skip dateparser (a millisecond each): same moment, or left to it.
+    now = datetime(2026, 11, 21, hour, 40, tzinfo=SHANGHAI)
+    slack = timedelta(minutes=10)
+    times = ["3pm", "3 pm", "3 PM", "3:15pm", "3:15 p.m.", "11am", "12am", "12pm", "12:30 am", "00:05"]
+    times += ["14:00", "23:59", "9:07", "0:45", "11:50 am", "11:45"]
+    read = 0
+    for day in ("", "today ", "yesterday ", "yesterday at ", "today at ", "Yesterday "):
+        for clock in times:
+            text = f"{day}{clock}"
+            direct = _parse_simple_english(text, now, slack)
+            assert direct is not None, text
+            assert direct == _parse_with_dateparser(text, now, None, slack), text
+            read += 1
+    for clock in ("3pm", "14:00"):
+        for after in ("yesterday", "today"):
+            text = f"{clock} {after}"
+            assert _parse_simple_english(text, now, slack) == _parse_with_dateparser(text, now, None, slack)
+    assert read == 96
+    # Not clock times, or not only: dateparser's to read (or to refuse).
+    for text in ("15", "25:00", "13pm", "0am", "3:75", "yesterday 3pm today", "3pm tomorrow", "tonight 9pm"):
+        assert _parse_simple_english(text, now, slack) is None, text
