@@ -9,7 +9,9 @@ The tokenizer is a faithful port of the engine's (normalisation map, metaspace, 
 
 from __future__ import annotations
 
+import functools
 import mmap
+import re
 import struct
 from dataclasses import dataclass
 from itertools import pairwise
@@ -23,6 +25,9 @@ Matrix = npt.NDArray[np.float32]
 _QK = 32
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _META = "\u2581"
+_WORD_START = re.compile(f"(?={_META})")
+# Distinct words remembered with their segmentation (a few MB; customers reuse their words).
+WORD_CACHE = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +171,9 @@ class UnigramTokenizer:
         self._norm = str.maketrans(model.normalisation)
         self.bos = model.bos
         self.eos = model.eos
+        if any(_META in piece[1:] for piece in model.pieces):
+            raise ValueError("a piece spans a word boundary: words cannot be segmented one by one")
+        self._word_ids = functools.lru_cache(maxsize=WORD_CACHE)(self.segment)
 
     def _prepare(self, text: str) -> str:
         chars = text.translate(self._norm)
@@ -176,8 +184,20 @@ class UnigramTokenizer:
         return chars.replace(" ", _META)
 
     def content_ids(self, text: str) -> list[int]:
-        """Token ids of ``text`` without ``<s>``/``</s>`` (most probable segmentation)."""
-        chars = self._prepare(text)
+        """Token ids of ``text`` without ``<s>``/``</s>`` (most probable segmentation).
+
+        No piece of the vocabulary holds a word boundary (``▁``) but at its start, so every
+        segmentation breaks before each one: the best segmentation of the text is the best
+        of each ``▁word`` in turn. Words repeat, so each is segmented once and remembered.
+        """
+        out: list[int] = []
+        for word in _WORD_START.split(self._prepare(text)):
+            if word:
+                out.extend(self._word_ids(word))
+        return out
+
+    def segment(self, chars: str) -> tuple[int, ...]:
+        """The most probable segmentation of prepared ``chars`` (Viterbi over the unigram scores)."""
         n = len(chars)
         best = [-1e30] * (n + 1)
         back_id = [0] * (n + 1)
@@ -203,4 +223,4 @@ class UnigramTokenizer:
             out.append(self._unk if back_id[i] < 0 else back_id[i])
             i = back_from[i]
         out.reverse()
-        return out
+        return tuple(out)

@@ -68,3 +68,19 @@ def test_the_graph_is_built_once_and_reused(tmp_path: Path) -> None:
     again = create_embedder("e5int8", cache_dir=tmp_path)
     assert graphs[0].stat().st_mtime_ns == built
     assert again.embed(["hello"]).shape == (1, again.dim)
+
+
+def test_words_segmented_one_by_one_match_the_whole_text(onnx_embedder: E5OnnxEmbedder) -> None:
+    # The tokenizer segments each word once and remembers it; the result must be the one
+    # segmentation of the whole text would give, on every kind of input.
+    tokenizer = onnx_embedder._tokenizer
+    texts = [*TEXTS, "", " ", "  two  spaces ", "\u00a0non-breaking\u3000space", "a" * 300]
+    texts += [
+        "USDT没到账 after 2 hrs!!",
+        "ｆｕｌｌ－ｗｉｄｔｈ ＵＩＤ １２３",
+        "emoji 🚀🚀 ok",
+        "tab\tand\nnewline",
+    ]
+    for text in texts:
+        assert tokenizer.content_ids(text) == list(tokenizer.segment(tokenizer._prepare(text))), text
+        assert tokenizer.content_ids(text) == tokenizer.content_ids(text)  # the second time from memory
