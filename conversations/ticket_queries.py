@@ -7,12 +7,14 @@ anyway, so the clause is left out there by the dialect.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Insert, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.repository import insert_ignoring_conflicts
@@ -29,16 +31,23 @@ async def next_number(session: AsyncSession, name: str, start: int) -> int:
     Run it first in a write transaction: the row lock (PostgreSQL) or the write lock
     (SQLite) is then held until the commit, and concurrent callers get distinct values.
     """
-    dialect = session.get_bind().dialect.name
-    await session.execute(insert_ignoring_conflicts(dialect, Counter).values(name=name, value=start))
     value = await session.scalar(
-        update(table_of(Counter))
-        .where(table_of(Counter).c.name == name)
-        .values(value=table_of(Counter).c.value + 1)
-        .returning(table_of(Counter).c.value)
+        _take_number(session.get_bind().dialect.name), {"name": name, "first": start + 1}
     )
     assert value is not None
     return int(value)
+
+
+@functools.cache
+def _take_number(dialect: str) -> Insert:
+    # One upsert (both databases have INSERT ... ON CONFLICT DO UPDATE ... RETURNING), built once.
+    counters = table_of(Counter)
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(counters)
+    return (
+        insert.values(name=bindparam("name"), value=bindparam("first"))
+        .on_conflict_do_update(index_elements=[counters.c.name], set_={"value": counters.c.value + 1})
+        .returning(counters.c.value)
+    )
 
 
 async def ticket_by_number(session: AsyncSession, number: int, *, lock: bool = False) -> Ticket | None:
