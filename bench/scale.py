@@ -364,9 +364,10 @@ def measure(args: argparse.Namespace, name: str, url: str, processes: int, port:
             )
             # The budget of a target rate is the machine's cores over the rate, for every part.
             per_turn = 1000 / max(results.turns, 1)
+            database = "" if url.startswith("sqlite") else f" + PostgreSQL {per_turn * pg_cpu:.2f} ms"
             print(
-                f"{'':<22} CPU a turn: servers {per_turn * cpu:.2f} ms + PostgreSQL "
-                f"{per_turn * pg_cpu:.2f} ms + load generator {per_turn * own_cpu:.2f} ms = "
+                f"{'':<22} CPU a turn: servers {per_turn * cpu:.2f} ms{database}"
+                f" + load generator {per_turn * own_cpu:.2f} ms = "
                 f"{per_turn * (cpu + pg_cpu + own_cpu):.2f} ms "
                 f"(the machine has {1000 * (os.cpu_count() or 1) / 300:.2f} ms a turn at 300 turns/s)",
                 flush=True,
