@@ -154,7 +154,10 @@ jobs_in AS (
         kind, conversation_id, ticket_id, payload, dedupe_key, status, attempts, due_at, created_at
     )
     SELECT q.kind, q.conversation_id, q.ticket_id,
-           (q.payload::jsonb || jsonb_build_object('message_id', f.message_id))::json,
+           -- The payload's JSON object (without "message_id") with the message id added as text,
+           -- not through jsonb, which refuses some strings json takes (an escaped NUL).
+           (CASE WHEN q.payload = '{{}}' THEN '{{' ELSE left(q.payload, -1) || ',' END
+            || '"message_id":' || f.message_id || '}}')::json,
            q.dedupe_key, 'pending', 0, q.due_at, f.now
     FROM {_unnest(_JOB_COLUMNS, _FIRST_JOB, "q", "k")} JOIN fresh AS f ON f.i = q.turn
     ORDER BY q.k
@@ -228,7 +231,7 @@ def arguments(turns: Sequence[TurnWrite]) -> list[list[Any]]:
             job_row = (
                 number,
                 job.kind,
-                _json(dict(job.payload)),
+                _json({key: value for key, value in job.payload.items() if key != "message_id"}),
                 job.due_at,
                 job.conversation_id,
                 job.ticket_id,

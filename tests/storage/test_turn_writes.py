@@ -59,8 +59,12 @@ async def test_a_group_stores_messages_replies_in_order_outbox_state_and_jobs(db
     records = [await open_thread(db, f"t{n}") for n in range(4)]
     writer = TurnWriter(db)
     job = NewJob(
-        "open_ticket", {"reason": "asked", "nested": {"a": [1, 2]}}, NOW, conversation_id=records[0].id
+        "open_ticket",
+        {"reason": "asked", "nested": {"a": [1, 2]}, "odd": "nul \u0000 kept", "message_id": 0},
+        NOW,
+        conversation_id=records[0].id,
     )
+    empty = NewJob("survey", {}, NOW, conversation_id=records[1].id)
     with_everything = turn(
         records[0],
         1,
@@ -80,7 +84,9 @@ async def test_a_group_stores_messages_replies_in_order_outbox_state_and_jobs(db
         delivered=True,
     )
     written = await asyncio.gather(
-        writer.write(with_everything), *(writer.write(turn(r, 1)) for r in records[1:])
+        writer.write(with_everything),
+        writer.write(turn(records[1], 1, jobs=(empty,))),
+        *(writer.write(turn(r, 1)) for r in records[2:]),
     )
 
     assert all(w.message_id is not None and not w.stale for w in written)
@@ -120,13 +126,10 @@ async def test_a_group_stores_messages_replies_in_order_outbox_state_and_jobs(db
         c = conversations[r.id]
         assert (c.language, c.status, c.bot_state, c.slots) == ("en", "bot", {"step": 1}, {"n": 1})
         assert c.last_message_at == NOW + timedelta(seconds=1)
-    assert [(j.kind, j.payload, j.status, j.conversation_id) for j in jobs] == [
-        (
-            "open_ticket",
-            {"reason": "asked", "nested": {"a": [1, 2]}, "message_id": written[0].message_id},
-            "pending",
-            records[0].id,
-        )
+    odd = {"reason": "asked", "nested": {"a": [1, 2]}, "odd": "nul \u0000 kept"}
+    assert sorted((j.kind, j.payload, j.status, j.conversation_id) for j in jobs) == [
+        ("open_ticket", {**odd, "message_id": written[0].message_id}, "pending", records[0].id),
+        ("survey", {"message_id": written[1].message_id}, "pending", records[1].id),
     ]
 
 
