@@ -121,3 +121,43 @@ async def test_a_query_cancelled_mid_flight_stays_a_cancellation(postgres_url: s
         assert await one(db) == 1  # the pool recovered its connection
     finally:
         await db.dispose()
+
+
+async def driver_one(db: Database) -> int:
+    return int(await db.run_on_driver(lambda driver: driver.fetchval("SELECT 1")))
+
+
+async def test_on_the_bare_driver_a_lost_connection_fails_one_request_clearly_and_is_replaced(
+    postgres_url: str,
+) -> None:
+    db = Database(postgres_url, pool_size=1, ping_after=3600)
+    try:
+        assert await driver_one(db) == 1
+        await terminate(postgres_url, await backend_pids(db))
+        with pytest.raises(StoreUnavailable, match="unreachable"):
+            await driver_one(db)
+        assert await driver_one(db) == 1
+        assert await one(db) == 1  # the same pool serves SQLAlchemy's requests
+    finally:
+        await db.dispose()
+
+
+async def test_on_the_bare_driver_a_cancellation_stays_one_and_a_server_error_keeps_the_connection(
+    postgres_url: str,
+) -> None:
+    db = Database(postgres_url, pool_size=1)
+    try:
+        task = asyncio.create_task(db.run_on_driver(lambda driver: driver.execute("SELECT pg_sleep(5)")))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await driver_one(db) == 1  # the pool recovered a usable connection
+
+        pid = await db.run_on_driver(lambda driver: driver.fetchval("SELECT pg_backend_pid()"))
+        with pytest.raises(asyncpg.DivisionByZeroError):
+            await db.run_on_driver(lambda driver: driver.fetchval("SELECT 1 / 0"))
+        # A statement the server refused leaves the connection as it was: not replaced.
+        assert await db.run_on_driver(lambda driver: driver.fetchval("SELECT pg_backend_pid()")) == pid
+    finally:
+        await db.dispose()
