@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -194,21 +194,10 @@ class TurnWriter:
         if self._before_commit is not None:
             self._before_commit()
         found = turns_postgres.stored(await driver.fetch(turns_postgres.STATEMENT, *arguments))
-        results: list[TurnWritten] = []
-        for number, turn in enumerate(turns, start=1):
-            message_id = found.inbound.get(number)
-            if turn.conversation_id in found.stale:
-                results.append(TurnWritten(None, stale=True))
-            elif message_id is None:
-                results.append(TurnWritten(None))
-            else:
-                ids = found.replies.get(message_id, ())
-                stored = tuple(
-                    StoredReply(i, r.text, r.buttons, turn.now)
-                    for i, r in zip(ids, turn.replies, strict=True)
-                )
-                results.append(TurnWritten(message_id, stored))
-        return results
+        message_ids = [found.inbound.get(number) for number in range(1, len(turns) + 1)]
+        return _written(
+            turns, found.stale, message_ids, lambda message_id, _: found.replies.get(message_id, ())
+        )
 
     def _write(self, connection: Connection, turns: Sequence[TurnWrite]) -> list[TurnWritten]:
         results = write_turns(connection, turns)
@@ -301,18 +290,34 @@ def write_turns(session: Connection, all_turns: Sequence[TurnWrite]) -> list[Tur
     ]
     if job_rows:
         jobs.enqueue_sync(session, job_rows, turns[0].now)
+    taken = iter(reply_ids)  # the replies' ids, in the order of the fresh turns
+    message_ids = [ids.get(_key(turn)) for turn in all_turns]
+    return _written(all_turns, stale, message_ids, lambda _, turn: [next(taken) for _ in turn.replies])
+
+
+def _written(
+    turns: Sequence[TurnWrite],
+    stale: Collection[int],
+    message_ids: Sequence[int | None],
+    reply_ids: Callable[[int, TurnWrite], Sequence[int]],
+) -> list[TurnWritten]:
+    """Each turn's result: stale, a duplicate (no message id), or its message and replies' ids.
+
+    ``reply_ids`` is asked once per stored turn, in order, for the ids of its replies.
+    """
     results: list[TurnWritten] = []
-    taken = iter(reply_ids)
-    for turn in all_turns:
+    for turn, message_id in zip(turns, message_ids, strict=True):
         if turn.conversation_id in stale:
             results.append(TurnWritten(None, stale=True))
-            continue
-        message_id = ids.get(_key(turn))
-        if message_id is None:
+        elif message_id is None:
             results.append(TurnWritten(None))
-            continue
-        stored = tuple(StoredReply(next(taken), r.text, r.buttons, turn.now) for r in turn.replies)
-        results.append(TurnWritten(message_id, stored))
+        else:
+            replies = zip(reply_ids(message_id, turn), turn.replies, strict=True)
+            results.append(
+                TurnWritten(
+                    message_id, tuple(StoredReply(i, r.text, r.buttons, turn.now) for i, r in replies)
+                )
+            )
     return results
 
 
