@@ -41,6 +41,7 @@ from pathlib import Path
 import asyncpg
 import orjson
 import yaml
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline import HELPLINE, ROOT, Connection, wait_ready
@@ -173,7 +174,7 @@ async def fresh_postgres(url: str, name: str) -> str:
     await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     await admin.execute(f"CREATE DATABASE {name}")
     await admin.close()
-    return url.rsplit("/", 1)[0] + f"/{name}"
+    return str(make_url(url).set(database=name).render_as_string(hide_password=False))
 
 
 async def prefill(url: str, count: int) -> None:
