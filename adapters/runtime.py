@@ -329,7 +329,7 @@ async def open_runtime(
     limits = RedisLimits(settings.rate_limits.redis_url) if settings.rate_limits.redis_url else None
     dispatcher = Dispatcher(db, channels, settings.dispatcher, faults, limits)
     jobs = JobRunner(db)
-    jobs.register(OPEN_TICKET, tickets.open_requested)
+    jobs.register(OPEN_TICKET, tickets.open_requested, completes=True)
     surveys = register_follow_up_jobs(jobs, db, settings, tickets, on_queued=dispatcher.wake)
     pipeline = Pipeline(
         db,

@@ -11,6 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, Integer, Table, Update, and_, bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+Claimer = AsyncSession | AsyncConnection
+"""Where a claim runs: a session's transaction, or a connection of ``Database.single_writes``."""
+
+
+def dialect_of(claimer: Claimer) -> str:
+    """The database's dialect name (``postgresql``, ``sqlite``)."""
+    if isinstance(claimer, AsyncSession):
+        return claimer.get_bind().dialect.name
+    return claimer.dialect.name
 
 
 def claim_statement(

@@ -221,6 +221,27 @@ class Database:
             raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
 
     @contextlib.asynccontextmanager
+    async def single_writes(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for writes that are one statement each (a claim that leases rows).
+
+        On PostgreSQL each statement commits on its own, saving the ``BEGIN`` and ``COMMIT``
+        round trips of :meth:`transaction`; on SQLite it is a transaction holding the write lock.
+
+        Raises:
+            StoreUnavailable: The database cannot be reached.
+
+        """
+        try:
+            if self._write_lock is None:
+                async with self._autocommit.connect() as connection:
+                    yield connection
+            else:
+                async with self._write_lock, self.engine.begin() as connection:
+                    yield connection
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+
+    @contextlib.asynccontextmanager
     async def single_reads(self) -> AsyncIterator[AsyncConnection]:
         """A connection outside any transaction, for reads that are one statement each.
 

@@ -18,7 +18,7 @@ from sqlalchemy import Update, bindparam, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.claims import claim_statement
+from conversations.claims import Claimer, claim_statement, dialect_of
 from conversations.repository import insert_ignoring_conflicts
 from conversations.tables import Job, table_of
 
@@ -95,13 +95,17 @@ def enqueue_sync(connection: Connection, jobs: Sequence[NewJob], now: datetime) 
 
 
 async def claim(
-    session: AsyncSession, kinds: Sequence[str], now: datetime, lease: timedelta, limit: int
+    claimer: Claimer, kinds: Sequence[str], now: datetime, lease: timedelta, limit: int
 ) -> list[ClaimedJob]:
-    """Lease up to ``limit`` due jobs of the given kinds, oldest due first."""
+    """Lease up to ``limit`` due jobs of the given kinds, oldest due first.
+
+    The lease is one statement: ``claimer`` may be a transaction's session or a connection
+    of ``Database.single_writes``.
+    """
     if not kinds:
         return []
-    rows = await session.execute(
-        _claim_statement(session.get_bind().dialect.name),
+    rows = await claimer.execute(
+        _claim_statement(dialect_of(claimer)),
         {"kinds": list(kinds), "now": now, "until": now + lease, "limit": limit},
     )
     claimed = [

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Update, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.claims import claim_statement
+from conversations.claims import Claimer, claim_statement, dialect_of
 from conversations.tables import Conversation, Message, OutboxEntry, Ticket, table_of
 
 PENDING = "pending"
@@ -73,19 +73,24 @@ class Backlog:
 
 
 async def claim(
-    session: AsyncSession, channels: Sequence[str], now: datetime, lease: timedelta, limit: int
+    claimer: Claimer, channels: Sequence[str], now: datetime, lease: timedelta, limit: int
 ) -> list[ClaimedDelivery]:
-    """Lease up to ``limit`` due deliveries on the given channels."""
+    """Lease up to ``limit`` due deliveries on the given channels.
+
+    The lease is one statement and the read of the messages another: ``claimer`` may be a
+    transaction's session or a connection of ``Database.single_writes`` (a lease taken
+    without reading its messages expires like any other).
+    """
     if not channels:
         return []
-    claimed = await session.execute(
-        _claim_statement(session.get_bind().dialect.name),
+    claimed = await claimer.execute(
+        _claim_statement(dialect_of(claimer)),
         {"channels": list(channels), "now": now, "until": now + lease, "limit": limit},
     )
     leases = {row.message_id: (row.id, row.attempts, row.reviewed_by_id is not None) for row in claimed}
     if not leases:
         return []
-    rows = await session.execute(_CLAIMED_MESSAGES, {"ids": list(leases)})
+    rows = await claimer.execute(_CLAIMED_MESSAGES, {"ids": list(leases)})
     return [_claimed(row, *leases[row.id]) for row in rows]
 
 

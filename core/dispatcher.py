@@ -65,9 +65,10 @@ class Dispatcher(Rounds):
     async def dispatch_once(self) -> int:
         """Run one round: lease, send, record. Returns how many deliveries were attempted."""
         now = utcnow()
-        async with self._db.transaction() as session:
+        # The lease is one statement: it needs no transaction around it.
+        async with self._db.single_writes() as connection:
             claimed = await outbox.claim(
-                session,
+                connection,
                 sorted(self._channels),
                 now,
                 timedelta(seconds=self._settings.lease_seconds),

@@ -1,8 +1,8 @@
 """Runs durable jobs when they are due: opening the tickets turns asked for, sending surveys.
 
 Handlers receive the claimed job. A handler whose effect must happen exactly once marks
-the job done in its own transaction (:func:`conversations.jobs.complete`); for the others
-the runner marks it done after the handler returns. A handler that raises is retried with
+the job done in its own transaction (:func:`conversations.jobs.complete`) and is registered
+with ``completes=True``; for the others the runner marks it done after the handler returns. A handler that raises is retried with
 exponential backoff and, after ``max_attempts``, left ``failed`` with its error for the
 operators. A process that dies mid-job leaves its lease to expire and the job runs again,
 so handlers must be safe to repeat.
@@ -50,14 +50,27 @@ class JobRunner(Rounds):
         super().__init__("jobs", poll_interval_seconds)
         self._db = db
         self._handlers: dict[str, Handler] = {}
+        self._self_completing: set[str] = set()
         self._lease = timedelta(seconds=lease_seconds)
         self._max_attempts = max_attempts
         self._batch = batch_size
         self._clock = clock
 
-    def register(self, kind: str, handler: Handler) -> None:
-        """Run ``handler`` for jobs of ``kind``."""
+    def register(self, kind: str, handler: Handler, *, completes: bool = False) -> None:
+        """Run ``handler`` for jobs of ``kind``.
+
+        Args:
+            kind: The job kind.
+            handler: Runs one claimed job.
+            completes: The handler marks the job done in its own transaction whenever it
+                returns, so the runner need not (a transaction saved on every job).
+
+        """
         self._handlers[kind] = handler
+        if completes:
+            self._self_completing.add(kind)
+        else:
+            self._self_completing.discard(kind)
 
     async def round(self) -> int:
         """One round of :meth:`run`."""
@@ -65,9 +78,10 @@ class JobRunner(Rounds):
 
     async def run_once(self) -> int:
         """Claim and run one batch of due jobs; returns how many ran."""
-        async with self._db.transaction() as session:
+        # One statement that leases the jobs: it needs no transaction around it.
+        async with self._db.single_writes() as connection:
             claimed = await jobs.claim(
-                session, sorted(self._handlers), self._clock(), self._lease, self._batch
+                connection, sorted(self._handlers), self._clock(), self._lease, self._batch
             )
         for job in claimed:
             if self._stopping.is_set():
@@ -94,6 +108,8 @@ class JobRunner(Rounds):
                     delay = min(600.0, 2.0**job.attempts)
                     log.warning("job %s (%s) failed, retrying in %.0fs: %s", job.id, job.kind, delay, error)
                     await jobs.retry(session, job.id, self._clock() + timedelta(seconds=delay), error)
+            return
+        if job.kind in self._self_completing:
             return
         async with self._db.transaction() as session:
             await jobs.complete(session, job.id, self._clock())

@@ -43,8 +43,8 @@ def register_follow_up_jobs(
     surveys: SurveySettings = load_survey_settings(settings.section("surveys"))
     service = SurveyService(db, surveys, tickets, link_secret(settings, surveys), on_queued=on_queued)
     follow_ups = FollowUpService(db, surveys, tickets, on_queued=on_queued)
-    runner.register(SURVEY_JOB, service.send_due)
+    runner.register(SURVEY_JOB, service.send_due, completes=True)
     runner.register(REOPEN_JOB, service.reopen_requested)
-    runner.register(REMINDER_JOB, follow_ups.remind)
-    runner.register(AUTO_SOLVE_JOB, follow_ups.auto_solve)
+    runner.register(REMINDER_JOB, follow_ups.remind, completes=True)
+    runner.register(AUTO_SOLVE_JOB, follow_ups.auto_solve, completes=True)
     return service

@@ -290,7 +290,7 @@ async def test_tickets_over_the_daily_limit_join_the_latest_or_are_declined_poli
     clock = ShiftedClock()
     service = TicketService(db, load_ticket_settings(), clock=clock, max_tickets_per_day=2)
     runner = JobRunner(db, clock=clock)
-    runner.register(OPEN_TICKET, service.open_requested)
+    runner.register(OPEN_TICKET, service.open_requested, completes=True)
     pipeline = Pipeline(db, AlwaysTicket())
     service._on_conversation_changed = pipeline.forget
     sender = "flood@customer.test"

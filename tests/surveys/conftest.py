@@ -55,11 +55,11 @@ class Stack:
     def runner(self) -> JobRunner:
         """A fresh job runner, as after a restart."""
         runner = JobRunner(self.db, clock=self.clock)
-        runner.register(OPEN_TICKET, self.tickets.open_requested)
-        runner.register(SURVEY_JOB, self.surveys.send_due)
+        runner.register(OPEN_TICKET, self.tickets.open_requested, completes=True)
+        runner.register(SURVEY_JOB, self.surveys.send_due, completes=True)
         runner.register(REOPEN_JOB, self.surveys.reopen_requested)
-        runner.register(REMINDER_JOB, self.follow_ups.remind)
-        runner.register(AUTO_SOLVE_JOB, self.follow_ups.auto_solve)
+        runner.register(REMINDER_JOB, self.follow_ups.remind, completes=True)
+        runner.register(AUTO_SOLVE_JOB, self.follow_ups.auto_solve, completes=True)
         return runner
 
     async def run_jobs(self) -> int:

@@ -45,7 +45,7 @@ def wired(
     # The service's clock is the real one here: the pipeline stamps turns with real time.
     service = TicketService(db, settings)
     runner = JobRunner(db)
-    runner.register(OPEN_TICKET, service.open_requested)
+    runner.register(OPEN_TICKET, service.open_requested, completes=True)
     pipeline = Pipeline(db, faq_engine)
     service._on_conversation_changed = pipeline.forget
     return pipeline, runner, service
