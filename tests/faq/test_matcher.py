@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -164,3 +167,63 @@ def test_lexical_only_matcher_needs_no_model(faq_cache_dir: Path) -> None:
     result = lexical.match("withdrawal still pending")
     assert result.topic is not None and result.topic.id == "withdrawal.pending"
     assert lexical.embedded_questions == 0
+
+
+class _GatedEmbedder:
+    """The real model, made to wait for the test before embedding chosen questions."""
+
+    def __init__(self, inner: Any, hold: str) -> None:
+        self._inner = inner
+        self._hold = hold
+        self.name = inner.name
+        self.dim = inner.dim
+        self.release = threading.Event()
+        self.threads: set[int] = set()
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        self.threads.add(threading.get_ident())
+        if any(self._hold in t for t in texts):
+            assert self.release.wait(10), "the test never released the embedding"
+        return self._inner.embed(texts)
+
+
+def _gated(matcher: FaqMatcher, hold: str) -> tuple[FaqMatcher, _GatedEmbedder]:
+    # No lexical shortcut: every question but an exact one needs the model.
+    strict = matcher.with_thresholds(Thresholds(matcher.thresholds.answer, matcher.thresholds.suggest))
+    gate = _GatedEmbedder(strict._embedder, hold)
+    strict._embedder = gate
+    return strict, gate
+
+
+async def test_a_question_the_cheap_stages_settle_does_not_wait_behind_embeddings(
+    matcher: FaqMatcher,
+) -> None:
+    strict, gate = _gated(matcher, "deposited")
+    slow = asyncio.create_task(strict.match_async("the coins I deposited have still not shown up"))
+    await asyncio.sleep(0.05)
+    # An example of the KB, word for word: answered by the exact stage while the model is busy.
+    exact = await asyncio.wait_for(strict.match_async("forgot my password"), 1.0)
+    assert exact.outcome is Outcome.ANSWER and exact.score == 1.0
+    assert not slow.done()
+    gate.release.set()
+    result = await slow
+    assert result.topic is not None and result.topic.id == "deposit.not_credited"
+    assert threading.get_ident() not in gate.threads
+
+
+async def test_each_embedded_question_is_answered_as_soon_as_its_own_pass_is_done(
+    matcher: FaqMatcher,
+) -> None:
+    strict, gate = _gated(matcher, "withdrawal")
+    first = asyncio.create_task(strict.match_async("the coins I deposited have still not shown up"))
+    held = asyncio.create_task(strict.match_async("the withdrawal I made is stuck in processing"))
+    third = asyncio.create_task(strict.match_async("cannot remember the password of my account"))
+    # The first is not held back by the question queued behind it; the third waits its turn.
+    done = await asyncio.wait_for(first, 5.0)
+    assert done.topic is not None and done.topic.id == "deposit.not_credited"
+    await asyncio.sleep(0.05)
+    assert not held.done() and not third.done()
+    gate.release.set()
+    assert (await held).topic.id == "withdrawal.pending"  # type: ignore[union-attr]
+    assert (await third).topic.id == "account.password_reset"  # type: ignore[union-attr]
+    assert strict.embedded_questions == 3
