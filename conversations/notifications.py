@@ -46,7 +46,8 @@ class Notifications:
         if not self.shared:
             return
         try:
-            async with self._db.engine.begin() as connection:
+            # One statement outside any transaction: the notification goes out at once.
+            async with self._db.single_writes() as connection:
                 await connection.execute(
                     text("SELECT pg_notify(:topic, :payload)"), {"topic": self._topic, "payload": payload}
                 )

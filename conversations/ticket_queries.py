@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, func, select
+from sqlalchemy import Insert, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,7 @@ from conversations.repository import insert_ignoring_conflicts
 from conversations.tables import Agent, Conversation, Counter, Job, Message, Ticket, TicketEvent, table_of
 from conversations.values import Author, Direction
 
+REDACTED = "[REDACTED:"
 _MARKER = re.compile(r"\[REDACTED:([a-z0-9_]+)\]")
 
 
@@ -84,29 +86,68 @@ async def add_event(
     )
 
 
-async def has_recent_ticket(
-    session: AsyncSession, contact_id: int, since: datetime, *, exclude_id: int | None = None
-) -> bool:
-    """Whether the contact opened a ticket at or after ``since`` (other than ``exclude_id``)."""
-    query = select(Ticket.id).where(Ticket.contact_id == contact_id, Ticket.created_at >= since)
-    if exclude_id is not None:
-        query = query.where(Ticket.id != exclude_id)
-    return await session.scalar(query.limit(1)) is not None
+@dataclass(frozen=True, slots=True)
+class ContactTickets:
+    """How many tickets a contact opened lately (one query, for the daily limit and the priority).
+
+    Attributes:
+        since_day: Opened at or after the limit's start.
+        since_repeat: Opened at or after the repeat window's start.
+
+    """
+
+    since_day: int
+    since_repeat: int
 
 
-async def recent_customer_texts(session: AsyncSession, conversation_id: int, limit: int) -> list[str]:
-    """The customer's last ``limit`` messages of a conversation, oldest first."""
-    result = await session.scalars(
-        select(Message.text)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.direction == Direction.IN.value,
-            Message.internal.is_(False),
+async def contact_tickets(
+    session: AsyncSession, contact_id: int, *, day: datetime, repeat: datetime
+) -> ContactTickets:
+    """Count the contact's tickets opened since ``day`` and since ``repeat``."""
+    row = (
+        await session.execute(
+            select(
+                func.count(Ticket.id).filter(Ticket.created_at >= day),
+                func.count(Ticket.id).filter(Ticket.created_at >= repeat),
+            ).where(Ticket.contact_id == contact_id, Ticket.created_at >= min(day, repeat))
         )
+    ).one()
+    return ContactTickets(int(row[0] or 0), int(row[1] or 0))
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerHistory:
+    """What a new ticket needs from the customer's messages (one query).
+
+    Attributes:
+        recent_texts: The customer's latest messages, oldest first (for the priority rules).
+        redaction_kinds: Kinds of secrets redacted from any of their messages
+            (``[REDACTED:kind]`` markers), sorted.
+
+    """
+
+    recent_texts: list[str]
+    redaction_kinds: list[str]
+
+
+async def customer_history(session: AsyncSession, conversation_id: int, recent: int) -> CustomerHistory:
+    """The customer's last ``recent`` messages of a conversation and the kinds of secrets redacted from it."""
+    inbound = (Message.conversation_id == conversation_id, Message.direction == Direction.IN.value)
+    latest = (
+        select(Message.id)
+        .where(*inbound, Message.internal.is_(False))
         .order_by(Message.id.desc())
-        .limit(limit)
+        .limit(recent)
     )
-    return list(reversed(result.all()))
+    rows = (
+        await session.execute(
+            select(Message.text, Message.id.in_(latest).label("recent"))
+            .where(*inbound, or_(Message.id.in_(latest), Message.text.contains(REDACTED)))
+            .order_by(Message.id)
+        )
+    ).all()
+    kinds = {kind for row in rows for kind in _MARKER.findall(row.text)}
+    return CustomerHistory([row.text for row in rows if row.recent], sorted(kinds))
 
 
 async def agent_by_id(session: AsyncSession, agent_id: int) -> Agent | None:
@@ -196,14 +237,6 @@ async def latest_ticket_of(session: AsyncSession, *, contact_id: int) -> Ticket 
     )
 
 
-async def tickets_opened_since(session: AsyncSession, contact_id: int, since: datetime) -> int:
-    """How many tickets the contact opened at or after ``since``."""
-    count = await session.scalar(
-        select(func.count(Ticket.id)).where(Ticket.contact_id == contact_id, Ticket.created_at >= since)
-    )
-    return int(count or 0)
-
-
 async def latest_ticket_in(
     session: AsyncSession, contact_id: int, statuses: Collection[str]
 ) -> Ticket | None:
@@ -248,14 +281,18 @@ async def job_done(session: AsyncSession, job_id: int) -> bool:
     return status == "done"
 
 
-async def redaction_kinds(session: AsyncSession, conversation_id: int) -> list[str]:
-    """Kinds of secrets redacted from a conversation's customer messages (``[REDACTED:kind]`` markers)."""
-    texts = await session.scalars(
-        select(Message.text).where(
-            Message.conversation_id == conversation_id,
-            Message.direction == Direction.IN.value,
-            Message.text.contains("[REDACTED:"),
+async def conversation_for_job(
+    session: AsyncSession, conversation_id: int, job_id: int
+) -> tuple[Conversation | None, bool]:
+    """A conversation locked for update, and whether a job is completed already (one query)."""
+    done = select(Job.status).where(Job.id == job_id).scalar_subquery()
+    row = (
+        await session.execute(
+            select(Conversation, done)
+            .where(Conversation.id == conversation_id)
+            .with_for_update(of=Conversation)
         )
-    )
-    kinds = {match for text in texts for match in _MARKER.findall(text)}
-    return sorted(kinds)
+    ).first()
+    if row is None:
+        return None, await job_done(session, job_id)
+    return row[0], row[1] == "done"

@@ -45,15 +45,6 @@ class OverLimit:
     text: str
 
 
-async def limit_reached(
-    session: AsyncSession, contact_id: int, now: datetime, max_per_day: int | None
-) -> bool:
-    """Whether the contact has opened ``max_per_day`` tickets in the last 24 hours (``None``/0: no limit)."""
-    if not max_per_day:
-        return False
-    return await q.tickets_opened_since(session, contact_id, now - DAY) >= max_per_day
-
-
 async def redirect_request(
     session: AsyncSession,
     conversation: Conversation,

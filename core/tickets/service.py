@@ -21,6 +21,7 @@ from conversations.database import Database
 from conversations.jobs import ClaimedJob
 from conversations.jobs import complete as complete_job
 from conversations.tables import Conversation, Ticket
+from conversations.ticket_opening import NewTicket, insert_ticket
 from conversations.values import Author
 from core.pipeline import storable, utcnow
 from core.tickets import handoff
@@ -32,7 +33,7 @@ from core.tickets.config import TicketSettings
 from core.tickets.deadlines import Deadlines
 from core.tickets.errors import ConversationNotFound, InvalidTicketInput
 from core.tickets.lifecycle import Lifecycle
-from core.tickets.limits import limit_reached, redirect_request
+from core.tickets.limits import DAY, redirect_request
 from core.tickets.lookup import Lookup, check_priority
 from core.tickets.priority import PriorityDecision, decide_priority
 from core.tickets.reading import view_of
@@ -125,8 +126,10 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         """Run an ``open_ticket`` job a turn queued: open the ticket and acknowledge it.
 
         If the conversation already has an active ticket, the request is added to it
-        instead; so it is when the contact has reached the daily ticket limit. The ticket, the acknowledgement and the job's completion are one
-        transaction, so a job run twice (a crash, a second worker) opens one ticket.
+        instead; so it is when the contact has reached the daily ticket limit. The ticket,
+        the acknowledgement and the job's completion are one transaction, so a job run
+        twice (a crash, a second worker) opens one ticket. A new ticket is decided first and
+        then written at once (:func:`conversations.ticket_opening.insert_ticket`).
         """
         payload = job.payload
         conversation_id = job.conversation_id
@@ -137,72 +140,136 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         subject = " ".join(str(payload.get("subject") or "").split())[:300] or "Support request"
         now = self._clock()
         async with self._db.transaction() as session:
-            number = await q.next_number(session, COUNTER, self._settings.number_start)
-            if await q.job_done(session, job.id):
-                return  # another worker finished it while we waited for the counter
-            conversation = await q.conversation(session, conversation_id, lock=True)
-            if conversation is None:
-                raise ConversationNotFound(f"no conversation {conversation_id}")
-            current = (
-                await q.ticket_by_id(session, conversation.ticket_id) if conversation.ticket_id else None
-            )
-            ticket: Ticket | None
-            if current is not None and current.status in st.ACTIVE:
-                current.details = {
-                    **current.details,
-                    "requests": [*current.details.get("requests", []), details],
-                }
-                current.updated_at = now
-                await q.add_event(
-                    session, current.id, "customer_request", "bot", {"reason": payload.get("reason")}, now
+            with session.no_autoflush:
+                # Nothing is flushed before the commit: the conversation's changes, if any,
+                # then go out as one UPDATE.
+                number = await q.next_number(session, COUNTER, self._settings.number_start)
+                conversation, done = await q.conversation_for_job(session, conversation_id, job.id)
+                if done:
+                    return  # another worker finished it while we waited for the counter
+                if conversation is None:
+                    raise ConversationNotFound(f"no conversation {conversation_id}")
+                current = (
+                    await q.ticket_by_id(session, conversation.ticket_id) if conversation.ticket_id else None
                 )
-                ticket, text = current, acknowledgement(self._label(current), None, language, added=True)
-            elif self._max_tickets_per_day and await limit_reached(
-                session, conversation.contact_id, now, self._max_tickets_per_day
-            ):
-                redirected = await redirect_request(
+                if current is None or current.status not in st.ACTIVE:
+                    opened = await self._contact_tickets(session, conversation.contact_id, now)
+                    if not self._max_tickets_per_day or opened.since_day < self._max_tickets_per_day:
+                        label = await self._write_new(
+                            session, job, conversation, number, subject, details, (opened, language), now
+                        )
+                        changed = (conversation.channel, conversation.thread_key)
+                        self._log_and_tell(label, conversation_id, payload, changed)
+                        return
+                    redirected = await redirect_request(
+                        session,
+                        conversation,
+                        details,
+                        payload.get("reason"),
+                        language,
+                        now,
+                        self._label,
+                        self._max_tickets_per_day,
+                    )
+                    ticket, text = redirected.ticket, redirected.text
+                else:
+                    current.details = {
+                        **current.details,
+                        "requests": [*current.details.get("requests", []), details],
+                    }
+                    current.updated_at = now
+                    await q.add_event(
+                        session, current.id, "customer_request", "bot", {"reason": payload.get("reason")}, now
+                    )
+                    ticket, text = current, acknowledgement(self._label(current), None, language, added=True)
+                await repo.add_replies(
                     session,
-                    conversation,
-                    details,
-                    payload.get("reason"),
-                    language,
-                    now,
-                    self._label,
-                    self._max_tickets_per_day,
-                )
-                ticket, text = redirected.ticket, redirected.text
-            else:
-                ticket = await self._open_in(
-                    session,
-                    conversation,
-                    number,
-                    subject,
-                    payload.get("category"),
-                    None,
-                    payload.get("priority"),
-                    details,
-                    "bot",
+                    conversation.id,
+                    conversation.channel,
+                    [repo.NewReply(text, (), Author.SYSTEM)],
                     now,
                 )
-                text = acknowledgement(
-                    self._label(ticket), ticket.priority, language, wait=self._settings.sla(ticket.priority)
-                )
-                redacted = await q.redaction_kinds(session, conversation.id)
-                if redacted:
-                    # The agent must know the customer exposed a secret, never what it was.
-                    ticket.details = {**ticket.details, "redactions": redacted}
-                    await q.add_event(session, ticket.id, "redaction", "bot", {"kinds": redacted}, now)
-            await repo.add_replies(
-                session, conversation.id, conversation.channel, [repo.NewReply(text, (), Author.SYSTEM)], now
-            )
-            conversation.last_message_at = now
-            await complete_job(session, job.id, now)
-            changed = (conversation.channel, conversation.thread_key)
-            label = self._label(ticket) if ticket is not None else "none (daily limit)"
+                conversation.last_message_at = now
+                await complete_job(session, job.id, now)
+                changed = (conversation.channel, conversation.thread_key)
+                label = self._label(ticket) if ticket is not None else "none (daily limit)"
+        self._log_and_tell(label, conversation_id, payload, changed)
+
+    def _log_and_tell(
+        self, label: str, conversation_id: int, payload: Mapping[str, Any], changed: tuple[str, str]
+    ) -> None:
         log.info("ticket %s for conversation %s (%s)", label, conversation_id, payload.get("reason"))
         self._changed([changed])
         if self._on_queued is not None:
             self._on_queued()
+
+    async def _write_new(
+        self,
+        session: AsyncSession,
+        job: ClaimedJob,
+        conversation: Conversation,
+        number: int,
+        subject: str,
+        details: dict[str, Any],
+        context: tuple[q.ContactTickets, str],
+        now: datetime,
+    ) -> str:
+        """Decide a new ticket (priority, response target, acknowledgement) and store it; its label."""
+        opened, language = context
+        payload = job.payload
+        category = payload.get("category")
+        history = await q.customer_history(session, conversation.id, CUSTOMER_TEXTS)
+        decision = await self._priority(
+            session,
+            conversation.id,
+            conversation.contact_id,
+            now,
+            category,
+            [subject, *_strings(details)],
+            None,
+            "bot",
+            payload.get("priority"),
+            (opened, history),
+        )
+        sla_due_at = now + self._settings.sla(decision.priority)
+        facts: dict[str, Any] = {**details, "priority_reasons": list(decision.reasons)}
+        events: list[tuple[str, str, Mapping[str, Any]]] = [
+            ("opened", "bot", _opened_event(decision, category, sla_due_at))
+        ]
+        if history.redaction_kinds:
+            # The agent must know the customer exposed a secret, never what it was.
+            facts["redactions"] = history.redaction_kinds
+            events.append(("redaction", "bot", {"kinds": history.redaction_kinds}))
+        label = self.ticket_label(number)
+        text = acknowledgement(label, decision.priority, language, wait=self._settings.sla(decision.priority))
+        await insert_ticket(
+            session,
+            NewTicket(
+                number=number,
+                conversation_id=conversation.id,
+                contact_id=conversation.contact_id,
+                channel=conversation.channel,
+                subject=subject,
+                category=category,
+                priority=decision.priority,
+                status=st.NEW,
+                details=facts,
+                sla_due_at=sla_due_at,
+                events=events,
+                acknowledgement=text,
+                job_id=job.id,
+                now=now,
+            ),
+        )
+        return label
+
+    async def _contact_tickets(
+        self, session: AsyncSession, contact_id: int, now: datetime
+    ) -> q.ContactTickets:
+        rules = self._settings.priority
+        return await q.contact_tickets(
+            session, contact_id, day=now - DAY, repeat=now - timedelta(days=rules.repeat_window_days)
+        )
 
     async def _open_in(
         self,
@@ -216,6 +283,8 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         details: Mapping[str, Any] | None,
         actor: str,
         now: datetime,
+        *,
+        known: tuple[q.ContactTickets, q.CustomerHistory] | None = None,
     ) -> Ticket:
         facts = dict(details or {})
         decision = await self._priority(
@@ -228,6 +297,7 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
             priority,
             actor,
             base_priority,
+            known,
         )
         ticket = Ticket(
             number=number,
@@ -246,17 +316,7 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         await session.flush()
         conversation.ticket_id = ticket.id
         await q.add_event(
-            session,
-            ticket.id,
-            "opened",
-            actor,
-            {
-                "priority": decision.priority,
-                "reasons": list(decision.reasons),
-                "category": category,
-                "sla_due_at": ticket.sla_due_at.isoformat() if ticket.sla_due_at else None,
-            },
-            now,
+            session, ticket.id, "opened", actor, _opened_event(decision, category, ticket.sla_due_at), now
         )
         return ticket
 
@@ -387,14 +447,35 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         forced: str | None,
         actor: str,
         base: str | None = None,
+        known: tuple[q.ContactTickets, q.CustomerHistory] | None = None,
     ) -> PriorityDecision:
         if forced is not None:
             return PriorityDecision(forced, (f"set by {actor}",))
-        rules = self._settings.priority
-        since = now - timedelta(days=rules.repeat_window_days)
-        repeated = await q.has_recent_ticket(session, contact_id, since)
-        texts = texts + await q.recent_customer_texts(session, conversation_id, CUSTOMER_TEXTS)
-        return decide_priority(rules, category, texts, repeated_contact=repeated, base=base)
+        if known is None:
+            known = (
+                await self._contact_tickets(session, contact_id, now),
+                await q.customer_history(session, conversation_id, CUSTOMER_TEXTS),
+            )
+        opened, history = known
+        return decide_priority(
+            self._settings.priority,
+            category,
+            texts + history.recent_texts,
+            repeated_contact=opened.since_repeat > 0,
+            base=base,
+        )
+
+
+def _opened_event(
+    decision: PriorityDecision, category: str | None, sla_due_at: datetime | None
+) -> dict[str, Any]:
+    """The audit-trail entry of a new ticket."""
+    return {
+        "priority": decision.priority,
+        "reasons": list(decision.reasons),
+        "category": category,
+        "sla_due_at": sla_due_at.isoformat() if sla_due_at else None,
+    }
 
 
 def _text(text: str, what: str) -> str:
