@@ -271,8 +271,11 @@ def peak_memory_mb(pid: int) -> float:
     return float("nan")
 
 
-async def engine_p99(port: int) -> float:
-    """The engine-latency p99 of one process, from its /metrics histogram (bucket upper bound)."""
+async def engine_latency(port: int) -> tuple[float, float]:
+    """One process's engine-latency p99 (a bucket's upper bound, ms) and share of turns within 100 ms.
+
+    Read from its /metrics histogram.
+    """
     conn = await Connection.open(port)
     try:
         conn.writer.write(b"GET /metrics HTTP/1.1\r\nHost: bench\r\n\r\n")
@@ -291,10 +294,11 @@ async def engine_p99(port: int) -> float:
             bound = line.split('le="')[1].split('"')[0]
             buckets.append((float("inf") if bound == "+Inf" else float(bound), float(line.rsplit(" ", 1)[1])))
     total = buckets[-1][1] if buckets else 0
+    within = next((seen / total for bound, seen in buckets if bound == 0.1 and total), float("nan"))
     for bound, seen in buckets:
         if total and seen >= 0.99 * total:
-            return bound * 1000
-    return float("nan")
+            return bound * 1000, within
+    return float("nan"), within
 
 
 def start(env: dict[str, str], processes: int, log_dir: Path) -> list[subprocess.Popen[bytes]]:
@@ -349,7 +353,7 @@ def measure(args: argparse.Namespace, name: str, url: str, processes: int, port:
             cpu = sum(cpu_seconds(p.pid) - cpu_before[p.pid] for p in procs if p.poll() is None)
             pg_cpu = postgres_cpu_seconds() - pg_before if not url.startswith("sqlite") else 0.0
             own_cpu = sum(os.times()[:2]) - own_before
-            p99_engine = asyncio.run(engine_p99(port))
+            p99_engine, within_100 = asyncio.run(engine_latency(port))
             memory = [peak_memory_mb(p.pid) for p in procs if p.poll() is None]
             lat = sorted(results.latencies)
             p50 = statistics.median(lat) * 1000
@@ -357,7 +361,7 @@ def measure(args: argparse.Namespace, name: str, url: str, processes: int, port:
             print(
                 f"{name:<22} {processes} proc  {results.turns:>6} turns in {elapsed:6.1f} s = "
                 f"{results.turns / elapsed:6.0f} turns/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-                f"engine p99 ≤ {p99_engine:.0f} ms  peak RSS {'/'.join(f'{m:.0f}' for m in memory)} MB"
+                f"engine p99 ≤ {p99_engine:.0f} ms ({100 * within_100:.1f} % ≤ 100 ms)  peak RSS {'/'.join(f'{m:.0f}' for m in memory)} MB"
                 + (f"  retried {results.retried}" if results.retried else "")
                 # Throughput on a shared machine moves with its neighbours; CPU per turn much less.
                 + f"  server CPU {1000 * cpu / max(results.turns, 1):.2f} ms/turn",
