@@ -19,9 +19,9 @@ import orjson
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations import repository as repo
 from conversations.jobs import DONE
-from conversations.outbox import PENDING
-from conversations.tables import Conversation, Job, Message, OutboxEntry, Ticket, TicketEvent, table_of
+from conversations.tables import Conversation, Job, Ticket, TicketEvent, table_of
 from conversations.values import Author, Direction
 
 
@@ -158,34 +158,12 @@ async def _insert_portably(session: AsyncSession, new: NewTicket) -> int:
             .insert()
             .values(ticket_id=ticket_id, kind=kind, actor=actor[:64], data=dict(data), created_at=new.now)
         )
-    messages = table_of(Message)
-    message_id = await session.scalar(
-        messages.insert()
-        .values(
-            conversation_id=new.conversation_id,
-            channel=new.channel,
-            direction=Direction.OUT.value,
-            author=Author.SYSTEM.value,
-            text=new.acknowledgement,
-            buttons=[],
-            attachments=[],
-            internal=False,
-            created_at=new.now,
-        )
-        .returning(messages.c.id)
-    )
-    await session.execute(
-        table_of(OutboxEntry)
-        .insert()
-        .values(
-            message_id=message_id,
-            conversation_id=new.conversation_id,
-            channel=new.channel,
-            status=PENDING,
-            attempts=0,
-            next_attempt_at=new.now,
-            created_at=new.now,
-        )
+    await repo.add_replies(
+        session,
+        new.conversation_id,
+        new.channel,
+        [repo.NewReply(new.acknowledgement, (), Author.SYSTEM)],
+        new.now,
     )
     conversations = table_of(Conversation)
     await session.execute(

@@ -7,7 +7,6 @@ queued, ``on_queued`` wakes the dispatcher.
 
 from __future__ import annotations
 
-import builtins
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -221,11 +220,11 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         history = await q.customer_history(session, conversation.id, CUSTOMER_TEXTS)
         decision = await self._priority(
             session,
-            conversation.id,
-            conversation.contact_id,
+            conversation,
             now,
             category,
-            [subject, *_strings(details)],
+            subject,
+            details,
             None,
             "bot",
             payload.get("priority"),
@@ -283,21 +282,10 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         details: Mapping[str, Any] | None,
         actor: str,
         now: datetime,
-        *,
-        known: tuple[q.ContactTickets, q.CustomerHistory] | None = None,
     ) -> Ticket:
         facts = dict(details or {})
         decision = await self._priority(
-            session,
-            conversation.id,
-            conversation.contact_id,
-            now,
-            category,
-            [subject, *_strings(facts)],
-            priority,
-            actor,
-            base_priority,
-            known,
+            session, conversation, now, category, subject, facts, priority, actor, base_priority
         )
         ticket = Ticket(
             number=number,
@@ -439,11 +427,11 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
     async def _priority(
         self,
         session: AsyncSession,
-        conversation_id: int,
-        contact_id: int,
+        conversation: Conversation,
         now: datetime,
         category: str | None,
-        texts: builtins.list[str],
+        subject: str,
+        facts: Mapping[str, Any],
         forced: str | None,
         actor: str,
         base: str | None = None,
@@ -453,14 +441,14 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
             return PriorityDecision(forced, (f"set by {actor}",))
         if known is None:
             known = (
-                await self._contact_tickets(session, contact_id, now),
-                await q.customer_history(session, conversation_id, CUSTOMER_TEXTS),
+                await self._contact_tickets(session, conversation.contact_id, now),
+                await q.customer_history(session, conversation.id, CUSTOMER_TEXTS),
             )
         opened, history = known
         return decide_priority(
             self._settings.priority,
             category,
-            texts + history.recent_texts,
+            [subject, *_strings(facts), *history.recent_texts],
             repeated_contact=opened.since_repeat > 0,
             base=base,
         )
