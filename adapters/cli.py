@@ -133,7 +133,8 @@ def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     from conversations.migrate import current_revision, head_revision, upgrade
 
     async def go() -> None:
-        db = Database(settings.database.url)
+        # A migration may rewrite a large table: no statement timeout.
+        db = Database(settings.database.url, command_timeout=None)
         try:
             before = await current_revision(db)
             await upgrade(db)

@@ -76,7 +76,10 @@ def handler(
 
         async def go() -> None:
             db = Database(
-                settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo
+                settings.database.url,
+                pool_size=settings.database.pool_size,
+                echo=settings.database.echo,
+                command_timeout=settings.database.command_timeout,
             )
             try:
                 service = TicketService(

@@ -59,12 +59,23 @@ class Database:
         ping_after: A pooled connection idle for longer than this many seconds is checked
             before use (PostgreSQL), so one dropped while idle (a restart, a proxy timeout)
             is replaced instead of failing a request.
+        command_timeout: Seconds a PostgreSQL statement may take before the request fails
+            with :class:`StoreUnavailable` and its connection is replaced (``None``: no limit).
 
     """
 
-    def __init__(self, url: str, *, pool_size: int = 20, echo: bool = False, ping_after: float = 2.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 20,
+        echo: bool = False,
+        ping_after: float = 2.0,
+        command_timeout: float | None = 60.0,
+    ) -> None:
         parsed = make_url(url)
         self.url = url
+        self.command_timeout = command_timeout
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {
             "echo": echo,
@@ -80,8 +91,16 @@ class Database:
             # No overflow: connections beyond the pool would be opened and closed for every
             # burst (a server process forked each time), which cost more than waiting for one.
             kwargs.update(pool_size=pool_size, max_overflow=0)
+            if command_timeout:
+                # Without it a stalled network holds a request (and its connection) for the
+                # kernel's TCP timeout, a quarter of an hour: the pool would drain.
+                kwargs["connect_args"] = {"command_timeout": command_timeout}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
-        self._engine_options = {k: kwargs[k] for k in ("echo", "json_serializer", "json_deserializer")}
+        self._engine_options = {
+            k: kwargs[k]
+            for k in ("echo", "json_serializer", "json_deserializer", "connect_args")
+            if k in kwargs
+        }
         self._dedicated: AsyncEngine | None = None
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -123,8 +142,8 @@ class Database:
             try:
                 async with self.sessions() as session, session.begin():
                     yield session
-            except UNAVAILABLE as exc:
-                raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+            except (*UNAVAILABLE, TimeoutError) as exc:
+                raise self._unavailable(exc) from exc
 
     async def run_write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` (synchronous SQLAlchemy Core code) in one transaction and return its result.
@@ -144,8 +163,8 @@ class Database:
             async with self._write_lock:
                 loop = asyncio.get_running_loop()
                 return await loop.run_in_executor(self._writer_thread, self._write_sync, work)
-        except UNAVAILABLE as exc:
-            raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+        except (*UNAVAILABLE, TimeoutError) as exc:
+            raise self._unavailable(exc) from exc
 
     async def run_unwrapped(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` whose statements each stand alone: on PostgreSQL each commits by itself.
@@ -163,8 +182,8 @@ class Database:
         try:
             async with self._autocommit.connect() as connection:
                 return await connection.run_sync(work)
-        except UNAVAILABLE as exc:
-            raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+        except (*UNAVAILABLE, TimeoutError) as exc:
+            raise self._unavailable(exc) from exc
 
     async def run_on_driver(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         """Run ``work`` on a pooled connection's bare asyncpg driver, outside any transaction.
@@ -192,8 +211,8 @@ class Database:
                         with contextlib.suppress(Exception):
                             await connection.invalidate()
                     raise
-        except (*UNAVAILABLE, *DRIVER_LOST) as exc:
-            raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+        except (*UNAVAILABLE, *DRIVER_LOST, TimeoutError) as exc:
+            raise self._unavailable(exc) from exc
 
     def _write_sync(self, work: Callable[[Connection], T]) -> T:
         assert self._sync_engine is not None
@@ -217,8 +236,8 @@ class Database:
                 event.listen(self._dedicated.sync_engine, "handle_error", _lost_connection)
         try:
             return await self._dedicated.connect()
-        except UNAVAILABLE as exc:
-            raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+        except (*UNAVAILABLE, TimeoutError) as exc:
+            raise self._unavailable(exc) from exc
 
     @contextlib.asynccontextmanager
     async def single_writes(self) -> AsyncIterator[AsyncConnection]:
@@ -238,8 +257,8 @@ class Database:
             else:
                 async with self._write_lock, self.engine.begin() as connection:
                     yield connection
-        except UNAVAILABLE as exc:
-            raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+        except (*UNAVAILABLE, TimeoutError) as exc:
+            raise self._unavailable(exc) from exc
 
     @contextlib.asynccontextmanager
     async def single_reads(self) -> AsyncIterator[AsyncConnection]:
@@ -256,8 +275,8 @@ class Database:
         try:
             async with engine.connect() as connection:
                 yield connection
-        except UNAVAILABLE as exc:
-            raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+        except (*UNAVAILABLE, TimeoutError) as exc:
+            raise self._unavailable(exc) from exc
 
     @contextlib.asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
@@ -270,8 +289,17 @@ class Database:
         try:
             async with self.sessions() as session:
                 yield session
-        except UNAVAILABLE as exc:
-            raise StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}") from exc
+        except (*UNAVAILABLE, TimeoutError) as exc:
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        if isinstance(exc, TimeoutError):
+            # The driver's command timeout: the server, or the network to it, stalled.
+            return StoreUnavailable(
+                f"the database at {self.safe_url} did not answer within {self.command_timeout:g} s; "
+                "check that it is up and the network to it, or raise database.command_timeout_seconds"
+            )
+        return StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}")
 
     @property
     def safe_url(self) -> str:

@@ -48,6 +48,13 @@ class DatabaseSettings(Section):
     url: str = "sqlite+aiosqlite:///var/helpline.db"
     pool_size: int = Field(20, ge=1, le=200)
     echo: bool = False
+    command_timeout_seconds: float = Field(60.0, ge=0)
+    """How long a PostgreSQL statement may take before its request fails (0: no limit)."""
+
+    @property
+    def command_timeout(self) -> float | None:
+        """The timeout for :class:`conversations.database.Database` (``None``: no limit)."""
+        return self.command_timeout_seconds or None
 
 
 class HttpSettings(Section):

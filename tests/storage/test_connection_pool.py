@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from conversations.database import Database
 from conversations.errors import StoreUnavailable
@@ -159,5 +162,100 @@ async def test_on_the_bare_driver_a_cancellation_stays_one_and_a_server_error_ke
             await db.run_on_driver(lambda driver: driver.fetchval("SELECT 1 / 0"))
         # A statement the server refused leaves the connection as it was: not replaced.
         assert await db.run_on_driver(lambda driver: driver.fetchval("SELECT pg_backend_pid()")) == pid
+    finally:
+        await db.dispose()
+
+
+class StallingProxy:
+    """A TCP relay to PostgreSQL whose open links can be made to stop passing data, as a stalled
+    network does (nothing is closed or refused: packets just stop arriving). New links flow."""
+
+    def __init__(self, target_port: int) -> None:
+        self._target_port = target_port
+        self._links: list[asyncio.Event] = []  # set: the link flows
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        return int(self._server.sockets[0].getsockname()[1])
+
+    def stall(self) -> None:
+        for flowing in self._links:
+            flowing.clear()
+
+    def resume(self) -> None:
+        for flowing in self._links:
+            flowing.set()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
+        flowing = asyncio.Event()
+        flowing.set()
+        self._links.append(flowing)
+        for source, sink in ((reader, upstream_writer), (upstream_reader, writer)):
+            task = asyncio.create_task(self._pipe(source, sink, flowing))
+            self._tasks.add(task)
+
+    @staticmethod
+    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter, flowing: asyncio.Event) -> None:
+        try:
+            while data := await source.read(65536):
+                await flowing.wait()
+                sink.write(data)
+                await sink.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            sink.close()
+
+
+@pytest.fixture
+async def stalling(postgres_url: str) -> AsyncIterator[tuple[StallingProxy, str]]:
+    url = make_url(postgres_url)
+    proxy = StallingProxy(url.port or 5432)
+    port = await proxy.start()
+    yield proxy, url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    await proxy.close()
+
+
+async def test_a_stalled_network_fails_a_request_clearly_in_bounded_time(
+    stalling: tuple[StallingProxy, str],
+) -> None:
+    proxy, url = stalling
+    db = Database(url, pool_size=1, command_timeout=0.5)
+    try:
+        assert await one(db) == 1
+        proxy.stall()
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.5 s"):
+            await one(db)
+        assert time.monotonic() - started < 5  # not the kernel's quarter of an hour
+        proxy.resume()
+        assert await one(db) == 1  # the pool serves again once the network does
+    finally:
+        await db.dispose()
+
+
+async def test_on_the_bare_driver_a_stalled_connection_fails_clearly_and_is_replaced(
+    stalling: tuple[StallingProxy, str],
+) -> None:
+    proxy, url = stalling
+    db = Database(url, pool_size=1, command_timeout=0.5)
+    try:
+        before = await db.run_on_driver(lambda driver: driver.fetchval("SELECT pg_backend_pid()"))
+        proxy.stall()  # for good: this link never carries another byte
+        with pytest.raises(StoreUnavailable, match="did not answer"):
+            await driver_one(db)
+        after = await db.run_on_driver(lambda driver: driver.fetchval("SELECT pg_backend_pid()"))
+        assert after != before  # a new connection, over a new (flowing) link
+        assert await one(db) == 1
     finally:
         await db.dispose()
