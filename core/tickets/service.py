@@ -142,65 +142,67 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
             with session.no_autoflush:
                 # Nothing is flushed before the commit: the conversation's changes, if any,
                 # then go out as one UPDATE.
-                number = await q.next_number(session, COUNTER, self._settings.number_start)
-                conversation, done = await q.conversation_for_job(session, conversation_id, job.id)
-                if done:
-                    return  # another worker finished it while we waited for the counter
-                if conversation is None:
-                    raise ConversationNotFound(f"no conversation {conversation_id}")
-                current = (
-                    await q.ticket_by_id(session, conversation.ticket_id) if conversation.ticket_id else None
+                outcome = await self._requested(
+                    session, job, conversation_id, language, details, subject, now
                 )
-                if current is None or current.status not in st.ACTIVE:
-                    opened = await self._contact_tickets(session, conversation.contact_id, now)
-                    if not self._max_tickets_per_day or opened.since_day < self._max_tickets_per_day:
-                        label = await self._write_new(
-                            session, job, conversation, number, subject, details, (opened, language), now
-                        )
-                        changed = (conversation.channel, conversation.thread_key)
-                        self._log_and_tell(label, conversation_id, payload, changed)
-                        return
-                    redirected = await redirect_request(
-                        session,
-                        conversation,
-                        details,
-                        payload.get("reason"),
-                        language,
-                        now,
-                        self._label,
-                        self._max_tickets_per_day,
-                    )
-                    ticket, text = redirected.ticket, redirected.text
-                else:
-                    current.details = {
-                        **current.details,
-                        "requests": [*current.details.get("requests", []), details],
-                    }
-                    current.updated_at = now
-                    await q.add_event(
-                        session, current.id, "customer_request", "bot", {"reason": payload.get("reason")}, now
-                    )
-                    ticket, text = current, acknowledgement(self._label(current), None, language, added=True)
-                await repo.add_replies(
-                    session,
-                    conversation.id,
-                    conversation.channel,
-                    [repo.NewReply(text, (), Author.SYSTEM)],
-                    now,
-                )
-                conversation.last_message_at = now
-                await complete_job(session, job.id, now)
-                changed = (conversation.channel, conversation.thread_key)
-                label = self._label(ticket) if ticket is not None else "none (daily limit)"
-        self._log_and_tell(label, conversation_id, payload, changed)
+        if outcome is not None:  # after the commit: others may now read what it wrote
+            label, changed = outcome
+            log.info("ticket %s for conversation %s (%s)", label, conversation_id, payload.get("reason"))
+            self._changed([changed])
+            if self._on_queued is not None:
+                self._on_queued()
 
-    def _log_and_tell(
-        self, label: str, conversation_id: int, payload: Mapping[str, Any], changed: tuple[str, str]
-    ) -> None:
-        log.info("ticket %s for conversation %s (%s)", label, conversation_id, payload.get("reason"))
-        self._changed([changed])
-        if self._on_queued is not None:
-            self._on_queued()
+    async def _requested(
+        self,
+        session: AsyncSession,
+        job: ClaimedJob,
+        conversation_id: int,
+        language: str,
+        details: dict[str, Any],
+        subject: str,
+        now: datetime,
+    ) -> tuple[str, tuple[str, str]] | None:
+        """The work of :meth:`open_requested` in its transaction: the ticket's label and the conversation."""
+        payload = job.payload
+        number = await q.next_number(session, COUNTER, self._settings.number_start)
+        conversation, done = await q.conversation_for_job(session, conversation_id, job.id)
+        if done:
+            return None  # another worker finished it while we waited for the counter
+        if conversation is None:
+            raise ConversationNotFound(f"no conversation {conversation_id}")
+        changed = (conversation.channel, conversation.thread_key)
+        current = await q.ticket_by_id(session, conversation.ticket_id) if conversation.ticket_id else None
+        if current is None or current.status not in st.ACTIVE:
+            opened = await self._contact_tickets(session, conversation.contact_id, now)
+            if not self._max_tickets_per_day or opened.since_day < self._max_tickets_per_day:
+                label = await self._write_new(
+                    session, job, conversation, number, subject, details, (opened, language), now
+                )
+                return label, changed
+            redirected = await redirect_request(
+                session,
+                conversation,
+                details,
+                payload.get("reason"),
+                language,
+                now,
+                self._label,
+                self._max_tickets_per_day,
+            )
+            ticket, text = redirected.ticket, redirected.text
+        else:
+            current.details = {**current.details, "requests": [*current.details.get("requests", []), details]}
+            current.updated_at = now
+            await q.add_event(
+                session, current.id, "customer_request", "bot", {"reason": payload.get("reason")}, now
+            )
+            ticket, text = current, acknowledgement(self._label(current), None, language, added=True)
+        await repo.add_replies(
+            session, conversation.id, conversation.channel, [repo.NewReply(text, (), Author.SYSTEM)], now
+        )
+        conversation.last_message_at = now
+        await complete_job(session, job.id, now)
+        return (self._label(ticket) if ticket is not None else "none (daily limit)"), changed
 
     async def _write_new(
         self,
