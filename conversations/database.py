@@ -95,6 +95,12 @@ class Database:
                 # Without it a stalled network holds a request (and its connection) for the
                 # kernel's TCP timeout, a quarter of an hour: the pool would drain.
                 kwargs["connect_args"] = {"command_timeout": command_timeout}
+        # Only the driver's own timeout means the store stalled; any other stays what it is.
+        stalled: tuple[type[Exception], ...] = (
+            (TimeoutError,) if command_timeout and not self.is_sqlite else ()
+        )
+        self._unreachable: tuple[type[BaseException], ...] = (*UNAVAILABLE, *stalled)
+        self._driver_unreachable: tuple[type[BaseException], ...] = (*UNAVAILABLE, *DRIVER_LOST, *stalled)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._engine_options = {
             k: kwargs[k]
@@ -142,7 +148,7 @@ class Database:
             try:
                 async with self.sessions() as session, session.begin():
                     yield session
-            except (*UNAVAILABLE, TimeoutError) as exc:
+            except self._unreachable as exc:
                 raise self._unavailable(exc) from exc
 
     async def run_write(self, work: Callable[[Connection], T]) -> T:
@@ -163,7 +169,7 @@ class Database:
             async with self._write_lock:
                 loop = asyncio.get_running_loop()
                 return await loop.run_in_executor(self._writer_thread, self._write_sync, work)
-        except (*UNAVAILABLE, TimeoutError) as exc:
+        except self._unreachable as exc:
             raise self._unavailable(exc) from exc
 
     async def run_unwrapped(self, work: Callable[[Connection], T]) -> T:
@@ -182,7 +188,7 @@ class Database:
         try:
             async with self._autocommit.connect() as connection:
                 return await connection.run_sync(work)
-        except (*UNAVAILABLE, TimeoutError) as exc:
+        except self._unreachable as exc:
             raise self._unavailable(exc) from exc
 
     async def run_on_driver(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
@@ -211,7 +217,7 @@ class Database:
                         with contextlib.suppress(Exception):
                             await connection.invalidate()
                     raise
-        except (*UNAVAILABLE, *DRIVER_LOST, TimeoutError) as exc:
+        except self._driver_unreachable as exc:
             raise self._unavailable(exc) from exc
 
     def _write_sync(self, work: Callable[[Connection], T]) -> T:
@@ -236,7 +242,7 @@ class Database:
                 event.listen(self._dedicated.sync_engine, "handle_error", _lost_connection)
         try:
             return await self._dedicated.connect()
-        except (*UNAVAILABLE, TimeoutError) as exc:
+        except self._unreachable as exc:
             raise self._unavailable(exc) from exc
 
     @contextlib.asynccontextmanager
@@ -257,7 +263,7 @@ class Database:
             else:
                 async with self._write_lock, self.engine.begin() as connection:
                     yield connection
-        except (*UNAVAILABLE, TimeoutError) as exc:
+        except self._unreachable as exc:
             raise self._unavailable(exc) from exc
 
     @contextlib.asynccontextmanager
@@ -275,7 +281,7 @@ class Database:
         try:
             async with engine.connect() as connection:
                 yield connection
-        except (*UNAVAILABLE, TimeoutError) as exc:
+        except self._unreachable as exc:
             raise self._unavailable(exc) from exc
 
     @contextlib.asynccontextmanager
@@ -289,11 +295,11 @@ class Database:
         try:
             async with self.sessions() as session:
                 yield session
-        except (*UNAVAILABLE, TimeoutError) as exc:
+        except self._unreachable as exc:
             raise self._unavailable(exc) from exc
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
-        if isinstance(exc, TimeoutError):
+        if isinstance(exc, TimeoutError) and self.command_timeout:
             # The driver's command timeout: the server, or the network to it, stalled.
             return StoreUnavailable(
                 f"the database at {self.safe_url} did not answer within {self.command_timeout:g} s; "
