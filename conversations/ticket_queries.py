@@ -284,7 +284,12 @@ async def job_done(session: AsyncSession, job_id: int) -> bool:
 async def conversation_for_job(
     session: AsyncSession, conversation_id: int, job_id: int
 ) -> tuple[Conversation | None, bool]:
-    """A conversation locked for update, and whether a job is completed already (one query)."""
+    """A conversation locked for update, and whether a job is completed already (one query).
+
+    Call it after taking a lock that every runner of the job takes first (the ticket service
+    takes the number counter's): the job's status is read in the statement's snapshot, which a
+    wait for the conversation's lock inside the statement would not refresh.
+    """
     done = select(Job.status).where(Job.id == job_id).scalar_subquery()
     row = (
         await session.execute(

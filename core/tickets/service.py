@@ -164,6 +164,8 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
     ) -> tuple[str, tuple[str, str]] | None:
         """The work of :meth:`open_requested` in its transaction: the ticket's label and the conversation."""
         payload = job.payload
+        # The counter first: its lock orders concurrent runs of this job (and openers for one
+        # contact) before they read anything, so the job's status read next is current.
         number = await q.next_number(session, COUNTER, self._settings.number_start)
         conversation, done = await q.conversation_for_job(session, conversation_id, job.id)
         if done:
