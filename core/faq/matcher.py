@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -99,8 +98,8 @@ class FaqMatcher:
         self._artifacts = artifacts
         self._embedder = embedder
         self._exact = exact
-        self._embedding_thread: ThreadPoolExecutor | None = None
-        self._thread_lock = threading.Lock()
+        # Its one thread starts with the first question that needs the model.
+        self._embedding_thread = ThreadPoolExecutor(1, thread_name_prefix="faq-embedding")
         self.embedded_questions = 0
         """How many questions needed the embedding model (for statistics and benchmarks)."""
 
@@ -206,13 +205,7 @@ class FaqMatcher:
         if not isinstance(outcome, _Pending):
             return outcome
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._embedding_executor(), self._embedded, outcome)
-
-    def _embedding_executor(self) -> ThreadPoolExecutor:
-        with self._thread_lock:
-            if self._embedding_thread is None:
-                self._embedding_thread = ThreadPoolExecutor(1, thread_name_prefix="faq-embedding")
-            return self._embedding_thread
+        return await loop.run_in_executor(self._embedding_thread, self._embedded, outcome)
 
     def _embedded(self, item: _Pending) -> MatchResult:
         return self._finish([item])[0]

@@ -178,7 +178,7 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
             opened = await self._contact_tickets(session, conversation.contact_id, now)
             if not self._max_tickets_per_day or opened.since_day < self._max_tickets_per_day:
                 label = await self._write_new(
-                    session, job, conversation, number, subject, details, (opened, language), now
+                    session, job, conversation, number, subject, details, opened, language, now
                 )
                 return label, changed
             redirected = await redirect_request(
@@ -214,11 +214,11 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         number: int,
         subject: str,
         details: dict[str, Any],
-        context: tuple[q.ContactTickets, str],
+        opened: q.ContactTickets,
+        language: str,
         now: datetime,
     ) -> str:
         """Decide a new ticket (priority, response target, acknowledgement) and store it; its label."""
-        opened, language = context
         payload = job.payload
         category = payload.get("category")
         history = await q.customer_history(session, conversation.id, CUSTOMER_TEXTS)
