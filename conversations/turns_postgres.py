@@ -83,12 +83,18 @@ WITH t AS MATERIALIZED (
 ),
 locked AS MATERIALIZED (
     -- Locked until the statement commits, in id order: a turn of the same conversation in
-    -- another process waits here, then sees this turn's last_message_at.
-    SELECT c.id, c.status, c.ticket_id, c.assigned_agent_id, c.last_message_at
-    FROM conversations AS c
-    WHERE c.id IN (SELECT cid FROM t WHERE checked)
-    ORDER BY c.id
-    FOR UPDATE
+    -- another process waits here, then sees this turn's last_message_at. One lookup per
+    -- conversation (a locking subquery is never merged into a join): the plan is cached
+    -- per connection, and a join planned while the table was small would keep scanning
+    -- the whole table as it grows.
+    SELECT l.*
+    FROM (SELECT DISTINCT cid FROM t WHERE checked ORDER BY cid) AS k
+    CROSS JOIN LATERAL (
+        SELECT c.id, c.status, c.ticket_id, c.assigned_agent_id, c.last_message_at
+        FROM conversations AS c
+        WHERE c.id = k.cid
+        FOR UPDATE
+    ) AS l
 ),
 stale AS MATERIALIZED (
     SELECT t.cid FROM t JOIN locked AS l ON l.id = t.cid
