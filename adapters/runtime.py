@@ -427,10 +427,11 @@ async def serve(settings: Settings, roles: Collection[str] = ROLES) -> None:
         # collector from rescanning it (full collections otherwise pause every turn ~60 ms).
         gc.collect()
         gc.freeze()
-        if runtime.db.is_sqlite:
-            # The SQLite writer thread and the event loop share the GIL: hand it over sooner
-            # than the default 5 ms so a reply never waits a whole interval for the writer.
-            sys.setswitchinterval(0.0005)
+        # The event loop shares the GIL with the FAQ matcher's embedding thread (and, on
+        # SQLite, the writer thread): hand it over sooner than the default 5 ms. Each embedding
+        # takes the GIL several times (tokens, inputs, scores); at 300 turns/s on two cores the
+        # default interval made questions wait > 100 ms for the model in bursts.
+        sys.setswitchinterval(0.0005)
         config = uvicorn.Config(
             runtime.app,
             host=settings.http.host,
