@@ -12,13 +12,16 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Update, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.claims import Claimer, claim_statement, dialect_of
 from conversations.tables import Conversation, Message, OutboxEntry, Ticket, table_of
+
+if TYPE_CHECKING:
+    from conversations.database import Database
 
 PENDING = "pending"
 SENDING = "sending"
@@ -158,6 +161,60 @@ def _claimed(row: Any, outbox_id: int, attempts: int, approved: bool) -> Claimed
         ticket_subject=row.ticket_subject,
         approved=approved,
     )
+
+
+async def store_outcomes(db: Database, outcomes: Sequence[DeliveryOutcome], now: datetime) -> None:
+    """Store the outcome of each attempt, all or none: sent, to be retried, held or failed.
+
+    On PostgreSQL every outcome is one statement on the bare driver, all of them sent in one
+    round trip that runs as one transaction (``executemany`` is atomic); elsewhere
+    :func:`record` runs in a transaction. The outcomes are the same either way.
+    """
+    if not outcomes:
+        return
+    if db.is_sqlite:
+        async with db.transaction() as session:
+            await record(session, outcomes, now)
+        return
+    rows = [
+        (
+            o.outbox_id,
+            o.message_id,
+            o.external_id,
+            now,
+            _status(o),
+            o.retry_at,
+            None if o.external_id is not None else o.error,
+        )
+        for o in outcomes
+    ]
+    await db.run_on_driver(lambda driver: driver.executemany(_RECORD_ONE, rows))
+
+
+def _status(outcome: DeliveryOutcome) -> str:
+    if outcome.external_id is not None:
+        return SENT
+    if outcome.held:
+        return HELD
+    return PENDING if outcome.retry_at is not None else FAILED
+
+
+# Keyed by primary key only, so the plan is an index lookup whatever the table's size when
+# the connection first prepared it. The message's platform id is written only when sent.
+_RECORD_ONE = f"""
+WITH delivered AS (
+    UPDATE messages SET external_id = $3::text, sent_at = $4::timestamptz
+    WHERE id = $2::bigint AND $5::text = '{SENT}'
+)
+UPDATE outbox SET
+    status = $5::text,
+    external_id = CASE WHEN $5::text = '{SENT}' THEN $3::text ELSE external_id END,
+    sent_at = CASE WHEN $5::text = '{SENT}' THEN $4::timestamptz ELSE sent_at END,
+    next_attempt_at = CASE WHEN $5::text = '{PENDING}' THEN $6::timestamptz ELSE next_attempt_at END,
+    claimed_until = NULL,
+    last_error = $7::text
+WHERE id = $1::bigint
+"""
 
 
 async def record(session: AsyncSession, outcomes: Sequence[DeliveryOutcome], now: datetime) -> None:

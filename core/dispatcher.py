@@ -83,8 +83,7 @@ class Dispatcher(Rounds):
         results = await asyncio.gather(*(self._send_in_order(group) for group in by_conversation.values()))
         outcomes = [outcome for group in results for outcome in group]
         self._faults.reach("dispatcher.before_record")
-        async with self._db.transaction() as session:
-            await outbox.record(session, outcomes, utcnow())
+        await outbox.store_outcomes(self._db, outcomes, utcnow())
         return len(claimed)
 
     async def _send_in_order(self, deliveries: list[outbox.ClaimedDelivery]) -> list[outbox.DeliveryOutcome]:
