@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, func, or_, select
+from sqlalchemy import Insert, Select, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,13 +106,21 @@ async def contact_tickets(
     """Count the contact's tickets opened since ``day`` and since ``repeat``."""
     row = (
         await session.execute(
-            select(
-                func.count(Ticket.id).filter(Ticket.created_at >= day),
-                func.count(Ticket.id).filter(Ticket.created_at >= repeat),
-            ).where(Ticket.contact_id == contact_id, Ticket.created_at >= min(day, repeat))
+            _CONTACT_TICKETS, {"contact": contact_id, "day": day, "repeat": repeat, "since": min(day, repeat)}
         )
     ).one()
     return ContactTickets(int(row[0] or 0), int(row[1] or 0))
+
+
+# The statements of a bot-opened ticket are built once: constructing one cost more Python
+# than running it, on every ticket.
+_CONTACT_TICKETS = select(
+    func.count(Ticket.id).filter(Ticket.created_at >= bindparam("day", type_=Ticket.created_at.type)),
+    func.count(Ticket.id).filter(Ticket.created_at >= bindparam("repeat", type_=Ticket.created_at.type)),
+).where(
+    Ticket.contact_id == bindparam("contact"),
+    Ticket.created_at >= bindparam("since", type_=Ticket.created_at.type),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,22 +140,25 @@ class CustomerHistory:
 
 async def customer_history(session: AsyncSession, conversation_id: int, recent: int) -> CustomerHistory:
     """The customer's last ``recent`` messages of a conversation and the kinds of secrets redacted from it."""
-    inbound = (Message.conversation_id == conversation_id, Message.direction == Direction.IN.value)
+    rows = (await session.execute(_customer_history(recent), {"conversation": conversation_id})).all()
+    kinds = {kind for row in rows for kind in _MARKER.findall(row.text)}
+    return CustomerHistory([row.text for row in rows if row.recent], sorted(kinds))
+
+
+@functools.cache
+def _customer_history(recent: int) -> Select[str, bool]:
+    inbound = (Message.conversation_id == bindparam("conversation"), Message.direction == Direction.IN.value)
     latest = (
         select(Message.id)
         .where(*inbound, Message.internal.is_(False))
         .order_by(Message.id.desc())
         .limit(recent)
     )
-    rows = (
-        await session.execute(
-            select(Message.text, Message.id.in_(latest).label("recent"))
-            .where(*inbound, or_(Message.id.in_(latest), Message.text.contains(REDACTED)))
-            .order_by(Message.id)
-        )
-    ).all()
-    kinds = {kind for row in rows for kind in _MARKER.findall(row.text)}
-    return CustomerHistory([row.text for row in rows if row.recent], sorted(kinds))
+    return (
+        select(Message.text, Message.id.in_(latest).label("recent"))
+        .where(*inbound, or_(Message.id.in_(latest), Message.text.contains(REDACTED)))
+        .order_by(Message.id)
+    )
 
 
 async def agent_by_id(session: AsyncSession, agent_id: int) -> Agent | None:
@@ -290,14 +301,16 @@ async def conversation_for_job(
     takes the number counter's): the job's status is read in the statement's snapshot, which a
     wait for the conversation's lock inside the statement would not refresh.
     """
-    done = select(Job.status).where(Job.id == job_id).scalar_subquery()
     row = (
-        await session.execute(
-            select(Conversation, done)
-            .where(Conversation.id == conversation_id)
-            .with_for_update(of=Conversation)
-        )
+        await session.execute(_CONVERSATION_FOR_JOB, {"conversation": conversation_id, "job": job_id})
     ).first()
     if row is None:
         return None, await job_done(session, job_id)
     return row[0], row[1] == "done"
+
+
+_CONVERSATION_FOR_JOB = (
+    select(Conversation, select(Job.status).where(Job.id == bindparam("job")).scalar_subquery())
+    .where(Conversation.id == bindparam("conversation"))
+    .with_for_update(of=Conversation)
+)
