@@ -39,14 +39,14 @@ class AliasHit:
 _ASCII_HEAD = r"(?<![a-z0-9])"
 
 
-def alias_pattern(alias: str) -> str:
-    """Return a regex for an alias, tolerating separators between its runs ("trc20" ~ "TRC-20")."""
-    head, _, body = _alias_parts(alias)
-    return head + body
-
-
 def _alias_parts(alias: str) -> tuple[str, str, str]:
-    """An alias's pattern: its start condition (a word edge before an ASCII head), first character, and the rest."""
+    """An alias's regex, tolerating separators between its runs ("trc20" ~ "TRC-20").
+
+    Returns:
+        Its start condition (a word edge before an ASCII head, else nothing), its first
+        character, and the rest of the pattern.
+
+    """
     runs = re.findall(r"[a-z]+|\d+|[^\sa-z\d\-_]+", alias_key(alias))
     body = _SEP.join(re.escape(r) for r in runs)
     head = _ASCII_HEAD if re.match(r"[a-z0-9]", runs[0]) else ""
