@@ -3,8 +3,8 @@
 The ``open_ticket`` job decides everything first (number, priority, the acknowledgement's
 text) under its locks, then stores it all with :func:`insert_ticket`, in the job's
 transaction. On PostgreSQL that is one statement of data-modifying CTEs on the session's
-own driver connection, instead of six statements through SQLAlchemy (ticket, events,
-message, outbox entry, conversation, job); every ticket a conversation asks for pays it,
+own driver connection, instead of seven statements through SQLAlchemy (ticket, events,
+message, outbox entry, conversation, job, number counter); every ticket a conversation asks for pays it,
 so it is on the hot path of a busy exchange. SQLite runs the same writes one by one.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import repository as repo
 from conversations.jobs import DONE
-from conversations.tables import Conversation, Job, Ticket, TicketEvent, table_of
+from conversations.tables import Conversation, Counter, Job, Ticket, TicketEvent, table_of
 from conversations.values import Author, Direction
 
 
@@ -30,7 +30,10 @@ class NewTicket:
     """A ticket to store with everything that goes with it.
 
     Attributes:
-        number: Its number (taken from the counter in the same transaction).
+        number: Its number: the next value of ``counter``, locked by the caller in this
+            transaction (:func:`conversations.ticket_queries.lock_counter`); the write
+            advances the counter to it.
+        counter: The name of the number counter.
         conversation_id: The conversation that asked for it (locked by the caller).
         contact_id: The customer.
         channel: The conversation's channel (for the acknowledgement).
@@ -48,6 +51,7 @@ class NewTicket:
     """
 
     number: int
+    counter: str
     conversation_id: int
     contact_id: int
     channel: str
@@ -100,6 +104,8 @@ WITH ticket AS (
     UPDATE conversations SET ticket_id = (SELECT id FROM ticket), last_message_at = $10 WHERE id = $2
 ), done AS (
     UPDATE jobs SET status = 'done', done_at = $10, claimed_until = NULL, last_error = NULL WHERE id = $18
+), counted AS (
+    UPDATE counters SET value = $1 WHERE name = $19
 )
 SELECT id FROM ticket
 """
@@ -129,6 +135,7 @@ def _arguments(new: NewTicket) -> list[Any]:
         Author.SYSTEM.value,
         new.acknowledgement,
         new.job_id,
+        new.counter,
     ]
 
 
@@ -177,4 +184,6 @@ async def _insert_portably(session: AsyncSession, new: NewTicket) -> int:
         .where(jobs.c.id == new.job_id)
         .values(status=DONE, done_at=new.now, claimed_until=None, last_error=None)
     )
+    counters = table_of(Counter)
+    await session.execute(update(counters).where(counters.c.name == new.counter).values(value=new.number))
     return int(ticket_id)

@@ -40,6 +40,34 @@ async def next_number(session: AsyncSession, name: str, start: int) -> int:
     return int(value)
 
 
+async def lock_counter(session: AsyncSession, name: str, start: int) -> int:
+    """Lock a named counter until the commit and return its value, without advancing it.
+
+    The first use creates the counter at ``start``. A caller that may not need a number
+    (the ticket service, when a request joins an open ticket) takes the lock that orders it
+    with every other taker, and advances the counter only when it uses the next value
+    (:func:`conversations.ticket_opening.insert_ticket` does, in the same transaction), so
+    numbers are never skipped.
+    """
+    value = await session.scalar(
+        _lock_counter(session.get_bind().dialect.name), {"name": name, "first": start}
+    )
+    assert value is not None
+    return int(value)
+
+
+@functools.cache
+def _lock_counter(dialect: str) -> Insert:
+    # An upsert that changes nothing still locks the row (and creates it on first use).
+    counters = table_of(Counter)
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(counters)
+    return (
+        insert.values(name=bindparam("name"), value=bindparam("first"))
+        .on_conflict_do_update(index_elements=[counters.c.name], set_={"value": counters.c.value})
+        .returning(counters.c.value)
+    )
+
+
 @functools.cache
 def _take_number(dialect: str) -> Insert:
     # One upsert (both databases have INSERT ... ON CONFLICT DO UPDATE ... RETURNING), built once.

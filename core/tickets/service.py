@@ -164,9 +164,10 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
     ) -> tuple[str, tuple[str, str]] | None:
         """The work of :meth:`open_requested` in its transaction: the ticket's label and the conversation."""
         payload = job.payload
-        # The counter first: its lock orders concurrent runs of this job (and openers for one
-        # contact) before they read anything, so the job's status read next is current.
-        number = await q.next_number(session, COUNTER, self._settings.number_start)
+        # The counter's lock first: it orders concurrent runs of this job (and openers for one
+        # contact) before they read anything, so the job's status read next is current. The
+        # counter advances only if a new ticket is written, so numbers are never skipped.
+        number = await q.lock_counter(session, COUNTER, self._settings.number_start) + 1
         conversation, done = await q.conversation_for_job(session, conversation_id, job.id)
         if done:
             return None  # another worker finished it while we waited for the counter
@@ -249,6 +250,7 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
             session,
             NewTicket(
                 number=number,
+                counter=COUNTER,
                 conversation_id=conversation.id,
                 contact_id=conversation.contact_id,
                 channel=conversation.channel,

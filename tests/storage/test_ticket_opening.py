@@ -52,6 +52,7 @@ async def queued_job(db: Database, conversation_id: int) -> int:
 def new_ticket(record: ConversationRecord, job_id: int, number: int = 1001) -> NewTicket:
     return NewTicket(
         number=number,
+        counter="ticket",
         conversation_id=record.id,
         contact_id=record.contact_id,
         channel="test",
@@ -79,8 +80,11 @@ async def test_a_new_ticket_is_stored_with_its_trail_acknowledgement_link_and_jo
     record = await open_thread(db)
     job_id = await queued_job(db, record.id)
     async with db.transaction() as session:
+        assert await q.lock_counter(session, "ticket", 1000) == 1000  # created at the start
         ticket_id = await insert_ticket(session, new_ticket(record, job_id))
 
+    async with db.transaction() as session:
+        assert await q.lock_counter(session, "ticket", 1000) == 1001  # the write advanced it
     later = NOW + timedelta(minutes=1)
     async with db.reader() as session:
         ticket = await session.get(Ticket, ticket_id)
@@ -141,7 +145,7 @@ async def test_a_rolled_back_job_leaves_no_ticket(db: Database) -> None:
     job_id = await queued_job(db, record.id)
     with pytest.raises(RuntimeError, match="crashed"):
         async with db.transaction() as session:
-            await q.next_number(session, "ticket", 1000)
+            await q.lock_counter(session, "ticket", 1000)
             await insert_ticket(session, new_ticket(record, job_id))
             raise RuntimeError("crashed after the write")
 
@@ -153,6 +157,16 @@ async def test_a_rolled_back_job_leaves_no_ticket(db: Database) -> None:
         assert await session.scalar(select(Conversation.ticket_id)) is None
     async with db.transaction() as session:
         assert await q.next_number(session, "ticket", 1000) == 1001  # the number was not used up
+
+
+async def test_locking_the_counter_never_advances_it(db: Database) -> None:
+    for _ in range(3):
+        async with db.transaction() as session:
+            assert await q.lock_counter(session, "ticket", 1000) == 1000
+    async with db.transaction() as session:
+        # An agent's ticket takes the next number the usual way, after the locks.
+        assert await q.next_number(session, "ticket", 1000) == 1001
+        assert await q.lock_counter(session, "ticket", 1000) == 1001
 
 
 async def test_the_reads_behind_a_new_ticket(db: Database) -> None:

@@ -199,6 +199,13 @@ async def test_a_second_request_joins_the_active_ticket(
     assert "customer_request" in kinds
     assert "added this to your open ticket" in (await bot_texts(db))[-1]
 
+    # The request that joined took no number: the next ticket's follows the first's.
+    await pipeline.receive(said(action="human", thread="chat-2"))
+    await runner.run_once()
+    async with db.reader() as session:
+        numbers = list(await session.scalars(select(Ticket.number).order_by(Ticket.id)))
+    assert numbers[1] == numbers[0] + 1
+
 
 async def test_a_redaction_is_recorded_on_the_ticket_without_the_secret(
     db: Database, wired: tuple[Pipeline, JobRunner, TicketService]
