@@ -134,7 +134,7 @@ def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
     async def go() -> None:
         # A migration may rewrite a large table: no statement timeout.
-        db = Database(settings.database.url, command_timeout=None)
+        db = Database(settings.database.url, **{**settings.database.options(), "command_timeout": None})
         try:
             before = await current_revision(db)
             await upgrade(db)
@@ -151,7 +151,7 @@ def _db_current(settings: Settings, args: argparse.Namespace) -> int:
     from conversations.migrate import current_revision, head_revision
 
     async def go() -> None:
-        db = Database(settings.database.url)
+        db = Database(settings.database.url, **settings.database.options())
         try:
             current = await current_revision(db)
             state = "up to date" if current == head_revision() else f"needs upgrade to {head_revision()}"

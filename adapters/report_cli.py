@@ -53,11 +53,7 @@ async def report_command(settings: Settings, since: datetime | None, as_json: bo
     now = utcnow()
     if since is None:
         since = (now - timedelta(days=DEFAULT_DAYS)).replace(hour=0, minute=0, second=0, microsecond=0)
-    db = Database(
-        settings.database.url,
-        pool_size=settings.database.pool_size,
-        command_timeout=settings.database.command_timeout,
-    )
+    db = Database(settings.database.url, **settings.database.options())
     try:
         report = await build_report(db, since, now)
     finally:

@@ -101,12 +101,7 @@ async def open_database(settings: Settings) -> Database:
         SchemaOutdated: A PostgreSQL database needs ``helpline db upgrade``.
 
     """
-    db = Database(
-        settings.database.url,
-        pool_size=settings.database.pool_size,
-        echo=settings.database.echo,
-        command_timeout=settings.database.command_timeout,
-    )
+    db = Database(settings.database.url, **settings.database.options())
     current, head = await current_revision(db), head_revision()
     if current != head:
         if not db.is_sqlite:

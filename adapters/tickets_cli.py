@@ -75,12 +75,7 @@ def handler(
         status: list[int] = []
 
         async def go() -> None:
-            db = Database(
-                settings.database.url,
-                pool_size=settings.database.pool_size,
-                echo=settings.database.echo,
-                command_timeout=settings.database.command_timeout,
-            )
+            db = Database(settings.database.url, **settings.database.options())
             try:
                 service = TicketService(
                     db,

@@ -54,11 +54,7 @@ def handler(command: Command, run_async: RunAsync, out: TextIO | None = None) ->
         status: list[int] = []
 
         async def go() -> None:
-            db = Database(
-                settings.database.url,
-                pool_size=settings.database.pool_size,
-                command_timeout=settings.database.command_timeout,
-            )
+            db = Database(settings.database.url, **settings.database.options())
             try:
                 tickets = TicketService(db, load_ticket_settings(settings.section("tickets")))
                 status.append(await command(MentionQueue(db), tickets, args, out or sys.stdout))

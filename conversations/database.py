@@ -61,6 +61,8 @@ class Database:
             is replaced instead of failing a request.
         command_timeout: Seconds a PostgreSQL statement may take before the request fails
             with :class:`StoreUnavailable` and its connection is replaced (``None``: no limit).
+        connect_timeout: Seconds opening a PostgreSQL connection may take before the request
+            fails with :class:`StoreUnavailable`.
 
     """
 
@@ -72,10 +74,12 @@ class Database:
         echo: bool = False,
         ping_after: float = 2.0,
         command_timeout: float | None = 60.0,
+        connect_timeout: float = 10.0,
     ) -> None:
         parsed = make_url(url)
         self.url = url
         self.command_timeout = command_timeout
+        self.connect_timeout = connect_timeout
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {
             "echo": echo,
@@ -91,14 +95,13 @@ class Database:
             # No overflow: connections beyond the pool would be opened and closed for every
             # burst (a server process forked each time), which cost more than waiting for one.
             kwargs.update(pool_size=pool_size, max_overflow=0)
+            # Without them a stalled network holds a request (and its connection) for the
+            # kernel's TCP timeout, a quarter of an hour, or asyncpg's minute to connect.
+            kwargs["connect_args"] = {"timeout": connect_timeout}
             if command_timeout:
-                # Without it a stalled network holds a request (and its connection) for the
-                # kernel's TCP timeout, a quarter of an hour: the pool would drain.
-                kwargs["connect_args"] = {"command_timeout": command_timeout}
-        # Only the driver's own timeout means the store stalled; any other stays what it is.
-        stalled: tuple[type[Exception], ...] = (
-            (TimeoutError,) if command_timeout and not self.is_sqlite else ()
-        )
+                kwargs["connect_args"]["command_timeout"] = command_timeout
+        # Only the driver's own timeouts mean the store stalled; any other stays what it is.
+        stalled: tuple[type[Exception], ...] = () if self.is_sqlite else (TimeoutError,)
         self._unreachable: tuple[type[BaseException], ...] = (*UNAVAILABLE, *stalled)
         self._driver_unreachable: tuple[type[BaseException], ...] = (*UNAVAILABLE, *DRIVER_LOST, *stalled)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
@@ -299,11 +302,15 @@ class Database:
             raise self._unavailable(exc) from exc
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
-        if isinstance(exc, TimeoutError) and self.command_timeout:
-            # The driver's command timeout: the server, or the network to it, stalled.
+        if isinstance(exc, TimeoutError) and not self.is_sqlite:
+            # One of the driver's timeouts: the server, or the network to it, stalled.
+            within = f"{self.connect_timeout:g} s to connect" + (
+                f" or {self.command_timeout:g} s for a statement" if self.command_timeout else ""
+            )
             return StoreUnavailable(
-                f"the database at {self.safe_url} did not answer within {self.command_timeout:g} s; "
-                "check that it is up and the network to it, or raise database.command_timeout_seconds"
+                f"the database at {self.safe_url} did not answer within {within}; check that it is "
+                "up and the network to it, or raise database.connect_timeout_seconds or "
+                "database.command_timeout_seconds"
             )
         return StoreUnavailable(f"the database at {self.safe_url} is unreachable: {exc}")
 

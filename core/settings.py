@@ -50,11 +50,22 @@ class DatabaseSettings(Section):
     echo: bool = False
     command_timeout_seconds: float = Field(60.0, ge=0)
     """How long a PostgreSQL statement may take before its request fails (0: no limit)."""
+    connect_timeout_seconds: float = Field(10.0, gt=0)
+    """How long opening a PostgreSQL connection may take before its request fails."""
 
     @property
     def command_timeout(self) -> float | None:
         """The timeout for :class:`conversations.database.Database` (``None``: no limit)."""
         return self.command_timeout_seconds or None
+
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments of :class:`conversations.database.Database` besides the URL."""
+        return {
+            "pool_size": self.pool_size,
+            "echo": self.echo,
+            "command_timeout": self.command_timeout,
+            "connect_timeout": self.connect_timeout_seconds,
+        }
 
 
 class HttpSettings(Section):

@@ -173,6 +173,7 @@ class StallingProxy:
     def __init__(self, target_port: int) -> None:
         self._target_port = target_port
         self._links: list[asyncio.Event] = []  # set: the link flows
+        self.new_links_flow = True  # False: a new link is accepted, then carries nothing
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
 
@@ -198,7 +199,8 @@ class StallingProxy:
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
         flowing = asyncio.Event()
-        flowing.set()
+        if self.new_links_flow:
+            flowing.set()
         self._links.append(flowing)
         for source, sink in ((reader, upstream_writer), (upstream_reader, writer)):
             task = asyncio.create_task(self._pipe(source, sink, flowing))
@@ -235,7 +237,9 @@ async def test_a_stalled_network_fails_a_request_clearly_in_bounded_time(
         assert await one(db) == 1
         proxy.stall()
         started = time.monotonic()
-        with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.5 s"):
+        with pytest.raises(
+            StoreUnavailable, match=r"did not answer within 10 s to connect or 0\.5 s for a statement"
+        ):
             await one(db)
         assert time.monotonic() - started < 5  # not the kernel's quarter of an hour
         proxy.resume()
@@ -257,5 +261,26 @@ async def test_on_the_bare_driver_a_stalled_connection_fails_clearly_and_is_repl
         after = await db.run_on_driver(lambda driver: driver.fetchval("SELECT pg_backend_pid()"))
         assert after != before  # a new connection, over a new (flowing) link
         assert await one(db) == 1
+    finally:
+        await db.dispose()
+
+
+async def test_a_connection_that_cannot_be_opened_fails_a_request_clearly_in_bounded_time(
+    stalling: tuple[StallingProxy, str],
+) -> None:
+    # The host takes the connection and then never answers (packets dropped on the way):
+    # asyncpg alone would wait a minute, with every request of the process queued behind it.
+    proxy, url = stalling
+    proxy.new_links_flow = False
+    db = Database(url, pool_size=1, command_timeout=None, connect_timeout=0.5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.5 s to connect;"):
+            await one(db)
+        with pytest.raises(StoreUnavailable, match="connect_timeout_seconds"):
+            await driver_one(db)
+        assert time.monotonic() - started < 5
+        proxy.new_links_flow = True
+        assert await one(db) == 1  # a host that answers again is used again
     finally:
         await db.dispose()
