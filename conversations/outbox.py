@@ -188,7 +188,7 @@ async def store_outcomes(db: Database, outcomes: Sequence[DeliveryOutcome], now:
         )
         for o in outcomes
     ]
-    await db.run_on_driver(lambda driver: driver.executemany(_RECORD_ONE, rows))
+    await db.run_on_driver(lambda driver: driver.executemany(RECORD_STATEMENT, rows))
 
 
 def _status(outcome: DeliveryOutcome) -> str:
@@ -200,8 +200,9 @@ def _status(outcome: DeliveryOutcome) -> str:
 
 
 # Keyed by primary key only, so the plan is an index lookup whatever the table's size when
-# the connection first prepared it. The message's platform id is written only when sent.
-_RECORD_ONE = f"""
+# the connection first prepared it (tests/storage/test_statement_plans.py). The message's
+# platform id is written only when sent.
+RECORD_STATEMENT = f"""
 WITH delivered AS (
     UPDATE messages SET external_id = $3::text, sent_at = $4::timestamptz
     WHERE id = $2::bigint AND $5::text = '{SENT}'

@@ -86,7 +86,7 @@ locked AS MATERIALIZED (
     -- another process waits here, then sees this turn's last_message_at. One lookup per
     -- conversation (a locking subquery is never merged into a join): the plan is cached
     -- per connection, and a join planned while the table was small would keep scanning
-    -- the whole table as it grows.
+    -- the whole table as it grows (tests/storage/test_statement_plans.py).
     SELECT l.*
     FROM (SELECT DISTINCT cid FROM t WHERE checked ORDER BY cid) AS k
     CROSS JOIN LATERAL (
