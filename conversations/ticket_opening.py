@@ -1,11 +1,12 @@
-"""Writing a ticket the bot opened: the ticket, its audit trail, the acknowledgement, the job done.
+"""Writing a new ticket: the ticket, its audit trail, the acknowledgement, the job done, its number.
 
-The ``open_ticket`` job decides everything first (number, priority, the acknowledgement's
-text) under its locks, then stores it all with :func:`insert_ticket`, in the job's
-transaction. On PostgreSQL that is one statement of data-modifying CTEs on the session's
-own driver connection, instead of seven statements through SQLAlchemy (ticket, events,
-message, outbox entry, conversation, job, number counter); every ticket a conversation asks for pays it,
-so it is on the hot path of a busy exchange. SQLite runs the same writes one by one.
+The ticket service decides everything first (number, priority, the acknowledgement's text)
+under its locks, then stores it all with :func:`insert_ticket`, in its transaction: for the
+``open_ticket`` job the bot runs, and for an agent alike (with no acknowledgement or job).
+On PostgreSQL that is one statement of data-modifying CTEs on the session's own driver
+connection, instead of seven statements through SQLAlchemy (ticket, events, message, outbox
+entry, conversation, job, number counter); every ticket a conversation asks for pays it, so
+it is on the hot path of a busy exchange. SQLite runs the same writes one by one.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ class NewTicket:
         details: The facts the bot gathered, with the priority's reasons.
         sla_due_at: When the first response is due.
         events: Its first audit-trail entries, in order: ``(kind, actor, data)``.
-        acknowledgement: The message telling the customer (a system message, queued for delivery).
-        job_id: The ``open_ticket`` job, completed by the same write.
+        acknowledgement: The message telling the customer (a system message, queued for
+            delivery), or ``None`` (an agent opened it: nothing is said).
+        job_id: The ``open_ticket`` job, completed by the same write, if the bot opened it.
         now: The time of it all.
 
     """
@@ -62,8 +64,8 @@ class NewTicket:
     details: Mapping[str, Any]
     sla_due_at: datetime | None
     events: Sequence[tuple[str, str, Mapping[str, Any]]]
-    acknowledgement: str
-    job_id: int
+    acknowledgement: str | None
+    job_id: int | None
     now: datetime
 
 
@@ -95,14 +97,19 @@ WITH ticket AS (
 ), message AS (
     INSERT INTO messages (conversation_id, channel, direction, author, text, buttons, attachments,
                           internal, created_at)
-    VALUES ($2, $14, $15, $16, $17, '[]'::json, '[]'::json, false, $10)
+    SELECT $2, $14, $15, $16, $17, '[]'::json, '[]'::json, false, $10
+    WHERE $17::text IS NOT NULL
     RETURNING id
 ), queued AS (
     INSERT INTO outbox (message_id, conversation_id, channel, status, attempts, next_attempt_at, created_at)
     SELECT message.id, $2, $14, 'pending', 0, $10, $10 FROM message
 ), linked AS (
-    UPDATE conversations SET ticket_id = (SELECT id FROM ticket), last_message_at = $10 WHERE id = $2
+    UPDATE conversations
+    SET ticket_id = (SELECT id FROM ticket),
+        last_message_at = CASE WHEN $17::text IS NULL THEN last_message_at ELSE $10 END
+    WHERE id = $2
 ), done AS (
+    -- No row when an agent opened it ($18 is NULL).
     UPDATE jobs SET status = 'done', done_at = $10, claimed_until = NULL, last_error = NULL WHERE id = $18
 ), counted AS (
     UPDATE counters SET value = $1 WHERE name = $19
@@ -165,25 +172,27 @@ async def _insert_portably(session: AsyncSession, new: NewTicket) -> int:
             .insert()
             .values(ticket_id=ticket_id, kind=kind, actor=actor[:64], data=dict(data), created_at=new.now)
         )
-    await repo.add_replies(
-        session,
-        new.conversation_id,
-        new.channel,
-        [repo.NewReply(new.acknowledgement, (), Author.SYSTEM)],
-        new.now,
-    )
     conversations = table_of(Conversation)
-    await session.execute(
-        update(conversations)
-        .where(conversations.c.id == new.conversation_id)
-        .values(ticket_id=ticket_id, last_message_at=new.now)
+    linked = (
+        update(conversations).where(conversations.c.id == new.conversation_id).values(ticket_id=ticket_id)
     )
-    jobs = table_of(Job)
-    await session.execute(
-        update(jobs)
-        .where(jobs.c.id == new.job_id)
-        .values(status=DONE, done_at=new.now, claimed_until=None, last_error=None)
-    )
+    if new.acknowledgement is not None:
+        await repo.add_replies(
+            session,
+            new.conversation_id,
+            new.channel,
+            [repo.NewReply(new.acknowledgement, (), Author.SYSTEM)],
+            new.now,
+        )
+        linked = linked.values(last_message_at=new.now)
+    await session.execute(linked)
+    if new.job_id is not None:
+        jobs = table_of(Job)
+        await session.execute(
+            update(jobs)
+            .where(jobs.c.id == new.job_id)
+            .values(status=DONE, done_at=new.now, claimed_until=None, last_error=None)
+        )
     counters = table_of(Counter)
     await session.execute(update(counters).where(counters.c.name == new.counter).values(value=new.number))
     return int(ticket_id)

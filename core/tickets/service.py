@@ -107,14 +107,25 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
             check_priority(priority)
         now = self._clock()
         async with self._db.transaction() as session:
-            # The counter first: its lock orders concurrent openers before they read anything.
-            number = await q.next_number(session, COUNTER, self._settings.number_start)
+            # The counter's lock first: it orders concurrent openers before they read anything.
+            number = await q.lock_counter(session, COUNTER, self._settings.number_start) + 1
             conversation = await q.conversation(session, conversation_id, lock=True)
             if conversation is None:
                 raise ConversationNotFound(f"no conversation {conversation_id}")
-            ticket = await self._open_in(
-                session, conversation, number, subject, category, priority, None, details, actor, now
+            ticket_id, _ = await self._write_ticket(
+                session,
+                conversation,
+                number,
+                subject,
+                category,
+                dict(details or {}),
+                forced=priority,
+                base=None,
+                actor=actor,
+                now=now,
             )
+            ticket = await session.get(Ticket, ticket_id)
+            assert ticket is not None
             changed = (conversation.channel, conversation.thread_key)
             view = await view_of(session, ticket, self._settings)
         log.info("ticket %s opened (%s, %s) by %s", view.number, view.priority, category, actor)
@@ -178,8 +189,20 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         if current is None or current.status not in st.ACTIVE:
             opened = await self._contact_tickets(session, conversation.contact_id, now)
             if not self._max_tickets_per_day or opened.since_day < self._max_tickets_per_day:
-                label = await self._write_new(
-                    session, job, conversation, number, subject, details, opened, language, now
+                _, label = await self._write_ticket(
+                    session,
+                    conversation,
+                    number,
+                    subject,
+                    payload.get("category"),
+                    details,
+                    forced=None,
+                    base=payload.get("priority"),
+                    actor="bot",
+                    now=now,
+                    opened=opened,
+                    acknowledge_in=language,
+                    job_id=job.id,
                 )
                 return label, changed
             redirected = await redirect_request(
@@ -207,46 +230,63 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         await complete_job(session, job.id, now)
         return (self._label(ticket) if ticket is not None else "none (daily limit)"), changed
 
-    async def _write_new(
+    async def _write_ticket(
         self,
         session: AsyncSession,
-        job: ClaimedJob,
         conversation: Conversation,
         number: int,
         subject: str,
+        category: str | None,
         details: dict[str, Any],
-        opened: q.ContactTickets,
-        language: str,
+        *,
+        forced: str | None,
+        base: str | None,
+        actor: str,
         now: datetime,
-    ) -> str:
-        """Decide a new ticket (priority, response target, acknowledgement) and store it; its label."""
-        payload = job.payload
-        category = payload.get("category")
+        opened: q.ContactTickets | None = None,
+        acknowledge_in: str | None = None,
+        job_id: int | None = None,
+    ) -> tuple[int, str]:
+        """Decide a new ticket (priority, response target, acknowledgement) and store it at once.
+
+        Args:
+            session: The transaction, holding the counter's and the conversation's locks.
+            conversation: The conversation it is for.
+            number: Its number (the counter's next value).
+            subject: One line.
+            category: Drives the priority rules.
+            details: The facts gathered (the priority's reasons and any redactions are added).
+            forced: A priority set by whoever opens it, instead of the rules.
+            base: The priority the rules start from (a form's), if any.
+            actor: Who opens it, for the audit trail.
+            now: The time.
+            opened: The contact's recent tickets, if already read.
+            acknowledge_in: Tell the customer, in this language (the bot's tickets).
+            job_id: The ``open_ticket`` job the same write completes.
+
+        Returns:
+            The ticket's row id and its label.
+
+        """
         history = await q.customer_history(session, conversation.id, CUSTOMER_TEXTS)
-        decision = await self._priority(
-            session,
-            conversation,
-            now,
-            category,
-            subject,
-            details,
-            None,
-            "bot",
-            payload.get("priority"),
-            (opened, history),
-        )
+        if opened is None:
+            opened = await self._contact_tickets(session, conversation.contact_id, now)
+        decision = self._priority(category, subject, details, forced, actor, base, opened, history)
         sla_due_at = now + self._settings.sla(decision.priority)
         facts: dict[str, Any] = {**details, "priority_reasons": list(decision.reasons)}
         events: list[tuple[str, str, Mapping[str, Any]]] = [
-            ("opened", "bot", _opened_event(decision, category, sla_due_at))
+            ("opened", actor, _opened_event(decision, category, sla_due_at))
         ]
         if history.redaction_kinds:
             # The agent must know the customer exposed a secret, never what it was.
             facts["redactions"] = history.redaction_kinds
             events.append(("redaction", "bot", {"kinds": history.redaction_kinds}))
         label = self.ticket_label(number)
-        text = acknowledgement(label, decision.priority, language, wait=self._settings.sla(decision.priority))
-        await insert_ticket(
+        text = None
+        if acknowledge_in is not None:
+            wait = self._settings.sla(decision.priority)
+            text = acknowledgement(label, decision.priority, acknowledge_in, wait=wait)
+        ticket_id = await insert_ticket(
             session,
             NewTicket(
                 number=number,
@@ -262,11 +302,11 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
                 sla_due_at=sla_due_at,
                 events=events,
                 acknowledgement=text,
-                job_id=job.id,
+                job_id=job_id,
                 now=now,
             ),
         )
-        return label
+        return ticket_id, label
 
     async def _contact_tickets(
         self, session: AsyncSession, contact_id: int, now: datetime
@@ -275,44 +315,6 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         return await q.contact_tickets(
             session, contact_id, day=now - DAY, repeat=now - timedelta(days=rules.repeat_window_days)
         )
-
-    async def _open_in(
-        self,
-        session: AsyncSession,
-        conversation: Conversation,
-        number: int,
-        subject: str,
-        category: str | None,
-        priority: str | None,
-        base_priority: str | None,
-        details: Mapping[str, Any] | None,
-        actor: str,
-        now: datetime,
-    ) -> Ticket:
-        facts = dict(details or {})
-        decision = await self._priority(
-            session, conversation, now, category, subject, facts, priority, actor, base_priority
-        )
-        ticket = Ticket(
-            number=number,
-            conversation_id=conversation.id,
-            contact_id=conversation.contact_id,
-            subject=subject,
-            category=category,
-            priority=decision.priority,
-            status=st.NEW,
-            details={**facts, "priority_reasons": list(decision.reasons)},
-            sla_due_at=now + self._settings.sla(decision.priority),
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(ticket)
-        await session.flush()
-        conversation.ticket_id = ticket.id
-        await q.add_event(
-            session, ticket.id, "opened", actor, _opened_event(decision, category, ticket.sla_due_at), now
-        )
-        return ticket
 
     async def reply(self, number: str | int, agent_id: int, text: str) -> TicketView:
         """Send an agent's reply to the customer on their channel.
@@ -430,27 +432,19 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
                 )
             return await view_of(session, ticket, self._settings)
 
-    async def _priority(
+    def _priority(
         self,
-        session: AsyncSession,
-        conversation: Conversation,
-        now: datetime,
         category: str | None,
         subject: str,
         facts: Mapping[str, Any],
         forced: str | None,
         actor: str,
-        base: str | None = None,
-        known: tuple[q.ContactTickets, q.CustomerHistory] | None = None,
+        base: str | None,
+        opened: q.ContactTickets,
+        history: q.CustomerHistory,
     ) -> PriorityDecision:
         if forced is not None:
             return PriorityDecision(forced, (f"set by {actor}",))
-        if known is None:
-            known = (
-                await self._contact_tickets(session, conversation.contact_id, now),
-                await q.customer_history(session, conversation.id, CUSTOMER_TEXTS),
-            )
-        opened, history = known
         return decide_priority(
             self._settings.priority,
             category,

@@ -8,6 +8,7 @@ transaction (a rollback leaves nothing).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -136,6 +137,28 @@ async def test_a_new_ticket_is_stored_with_its_trail_acknowledgement_link_and_jo
         job = await session.get(Job, job_id)
         assert job is not None
         assert (job.status, job.done_at, job.claimed_until, job.last_error) == ("done", later, None, None)
+
+
+async def test_an_agents_ticket_is_stored_without_acknowledgement_or_job(db: Database) -> None:
+    record = await open_thread(db)
+    job_id = await queued_job(db, record.id)  # someone else's: it must stay as it is
+    async with db.transaction() as session:
+        number = await q.lock_counter(session, "ticket", 1000) + 1
+        agents = dataclasses.replace(new_ticket(record, job_id, number), acknowledgement=None, job_id=None)
+        ticket_id = await insert_ticket(session, agents)
+
+    async with db.reader() as session:
+        ticket = await session.get(Ticket, ticket_id)
+        assert ticket is not None and ticket.number == 1001
+        assert await session.scalar(select(func.count(TicketEvent.id))) == 2
+        assert await session.scalar(select(func.count(Message.id))) == 0  # nothing said to the customer
+        assert await session.scalar(select(func.count(OutboxEntry.id))) == 0
+        conversation = await session.get(Conversation, record.id)
+        assert conversation is not None
+        assert (conversation.ticket_id, conversation.last_message_at) == (ticket_id, record.last_message_at)
+        assert await session.scalar(select(Job.status).where(Job.id == job_id)) == "pending"
+    async with db.transaction() as session:
+        assert await q.lock_counter(session, "ticket", 1000) == 1001  # the write advanced it
 
 
 async def test_a_rolled_back_job_leaves_no_ticket(db: Database) -> None:

@@ -146,3 +146,17 @@ async def test_bad_input_is_refused_and_uses_no_number(service: TicketService, d
     with pytest.raises(InvalidTicketInput, match="needs a subject"):
         await service.open(await conversation(db), "   ", None)
     assert (await service.open(await conversation(db), "Q", None)).number == "HL-1001"
+
+
+async def test_an_agents_ticket_records_that_the_customer_exposed_a_secret(
+    service: TicketService, db: Database
+) -> None:
+    conversation_id = await conversation(
+        db, texts=("my seed phrase is [REDACTED:seed_phrase]", "can you help?")
+    )
+    opened = await service.open(conversation_id, "Account question", None, actor="ann@example.com")
+    assert opened.details["redactions"] == ["seed_phrase"]
+    assert ("opened", "ann@example.com") in await events(db, opened.id)
+    assert ("redaction", "bot") in await events(db, opened.id)
+    row = await conversation_row(db, conversation_id)
+    assert row.ticket_id == opened.id and row.last_message_at == START  # nothing was said to the customer
