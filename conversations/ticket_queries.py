@@ -26,28 +26,15 @@ REDACTED = "[REDACTED:"
 _MARKER = re.compile(r"\[REDACTED:([a-z0-9_]+)\]")
 
 
-async def next_number(session: AsyncSession, name: str, start: int) -> int:
-    """Take the next value of a named counter, atomically across processes.
-
-    The first use creates the counter at ``start``, so the first value returned is ``start + 1``.
-    Run it first in a write transaction: the row lock (PostgreSQL) or the write lock
-    (SQLite) is then held until the commit, and concurrent callers get distinct values.
-    """
-    value = await session.scalar(
-        _take_number(session.get_bind().dialect.name), {"name": name, "first": start + 1}
-    )
-    assert value is not None
-    return int(value)
-
-
 async def lock_counter(session: AsyncSession, name: str, start: int) -> int:
     """Lock a named counter until the commit and return its value, without advancing it.
 
-    The first use creates the counter at ``start``. A caller that may not need a number
-    (the ticket service, when a request joins an open ticket) takes the lock that orders it
-    with every other taker, and advances the counter only when it uses the next value
-    (:func:`conversations.ticket_opening.insert_ticket` does, in the same transaction), so
-    numbers are never skipped.
+    The first use creates the counter at ``start``, so the first number is ``start + 1``. Take
+    it first in a write transaction: the row lock (PostgreSQL) or the write lock (SQLite) then
+    orders the caller with every other until the commit. The counter advances only when the
+    next value is used (:func:`conversations.ticket_opening.insert_ticket` does, in the same
+    transaction), so a caller that turns out not to need one (a request that joins an open
+    ticket) skips no number.
     """
     value = await session.scalar(
         _lock_counter(session.get_bind().dialect.name), {"name": name, "first": start}
@@ -64,18 +51,6 @@ def _lock_counter(dialect: str) -> Insert:
     return (
         insert.values(name=bindparam("name"), value=bindparam("first"))
         .on_conflict_do_update(index_elements=[counters.c.name], set_={"value": counters.c.value})
-        .returning(counters.c.value)
-    )
-
-
-@functools.cache
-def _take_number(dialect: str) -> Insert:
-    # One upsert (both databases have INSERT ... ON CONFLICT DO UPDATE ... RETURNING), built once.
-    counters = table_of(Counter)
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(counters)
-    return (
-        insert.values(name=bindparam("name"), value=bindparam("first"))
-        .on_conflict_do_update(index_elements=[counters.c.name], set_={"value": counters.c.value + 1})
         .returning(counters.c.value)
     )
 
