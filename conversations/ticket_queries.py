@@ -115,8 +115,8 @@ async def contact_tickets(
     return ContactTickets(int(row[0] or 0), int(row[1] or 0))
 
 
-# The statements of a bot-opened ticket are built once: constructing one cost more Python
-# than running it, on every ticket.
+# The reads behind a new ticket are built once: constructing one cost more Python than
+# running it, on every ticket.
 _CONTACT_TICKETS = select(
     func.count(Ticket.id).filter(Ticket.created_at >= bindparam("day", type_=Ticket.created_at.type)),
     func.count(Ticket.id).filter(Ticket.created_at >= bindparam("repeat", type_=Ticket.created_at.type)),

@@ -2,10 +2,10 @@
 
 Handlers receive the claimed job. A handler whose effect must happen exactly once marks
 the job done in its own transaction (:func:`conversations.jobs.complete`) and is registered
-with ``completes=True``; for the others the runner marks it done after the handler returns. A handler that raises is retried with
-exponential backoff and, after ``max_attempts``, left ``failed`` with its error for the
-operators. A process that dies mid-job leaves its lease to expire and the job runs again,
-so handlers must be safe to repeat.
+with ``completes=True``; for the others the runner marks it done after the handler returns.
+A handler that raises is retried with exponential backoff and, after ``max_attempts``, left
+``failed`` with its error for the operators. A process that dies mid-job leaves its lease to
+expire and the job runs again, so handlers must be safe to repeat.
 """
 
 from __future__ import annotations

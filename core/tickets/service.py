@@ -272,7 +272,8 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         if opened is None:
             opened = await self._contact_tickets(session, conversation.contact_id, now)
         decision = self._priority(category, subject, details, forced, actor, base, opened, history)
-        sla_due_at = now + self._settings.sla(decision.priority)
+        wait = self._settings.sla(decision.priority)
+        sla_due_at = now + wait
         facts: dict[str, Any] = {**details, "priority_reasons": list(decision.reasons)}
         events: list[tuple[str, str, Mapping[str, Any]]] = [
             ("opened", actor, _opened_event(decision, category, sla_due_at))
@@ -284,7 +285,6 @@ class TicketService(Assignment, Deadlines, Lifecycle, Lookup):
         label = self.ticket_label(number)
         text = None
         if acknowledge_in is not None:
-            wait = self._settings.sla(decision.priority)
             text = acknowledgement(label, decision.priority, acknowledge_in, wait=wait)
         ticket_id = await insert_ticket(
             session,
